@@ -1,0 +1,1 @@
+"""Handlers for the command line's subcommands, one module per group."""

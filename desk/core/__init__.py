@@ -1,0 +1,1 @@
+"""Pure domain of the desk: frozen dataclasses and arithmetic, stdlib only."""

@@ -1,0 +1,114 @@
+"""Wallets with their field-encrypted private keys and API keys."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from desk.core.clock import now_ms
+from desk.core.errors import NotFoundError, ValidationError
+from desk.core.wallets import Wallet, WalletKind
+from desk.vault.db import Connection, Database, transaction
+from desk.vault.fieldcrypt import FieldCipher
+
+_COLUMNS = (
+    "id, label, kind, pubkey, active, enc_privkey IS NOT NULL, enc_api_key IS NOT NULL, note, "
+    "created_ms, updated_ms, archived_ms"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class NewWallet:
+    """A wallet to be stored, with its secrets (held only until they are sealed).
+
+    Attributes:
+        label: User-facing name.
+        kind: Origin.
+        pubkey: Base58 public key.
+        private_key: 64-byte Solana keypair bytes, or None for watch-only.
+        api_key: PumpPortal API key, or None.
+        active: Initial active flag.
+        note: Free text.
+    """
+
+    label: str
+    kind: WalletKind
+    pubkey: str
+    private_key: bytes | None = None
+    api_key: str | None = None
+    active: bool = True
+    note: str = ""
+
+
+class WalletRepo:
+    """Stores wallets; decrypts a secret only when asked to sign or export."""
+
+    def __init__(self, db: Database, cipher: FieldCipher) -> None:
+        self._db = db
+        self._cipher = cipher
+
+    async def add_many(self, wallets: Sequence[NewWallet]) -> list[Wallet]:
+        """Insert all wallets in one transaction (all or none) and return them."""
+        now = now_ms()
+        rows: list[tuple[Any, ...]] = []
+        for new in wallets:
+            if not new.label.strip():
+                raise ValidationError("A wallet needs a label.")
+            wallet_id = str(uuid.uuid4())
+            enc_pk = (self._cipher.encrypt("wallets", wallet_id, "enc_privkey", new.private_key)
+                      if new.private_key is not None else None)
+            enc_api = (self._cipher.encrypt("wallets", wallet_id, "enc_api_key", new.api_key.encode())
+                       if new.api_key else None)
+            rows.append((wallet_id, new.label.strip(), str(new.kind), new.pubkey, enc_pk, enc_api,
+                         int(new.active), new.note, now, now))
+
+        def _insert(conn: Connection) -> list[Wallet]:
+            with transaction(conn):
+                conn.executemany(
+                    "INSERT INTO wallets(id, label, kind, pubkey, enc_privkey, enc_api_key, active, note, "
+                    "created_ms, updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    rows,
+                )
+            return _select(conn, "WHERE id IN (%s)" % ",".join("?" * len(rows)), [r[0] for r in rows])
+
+        return await self._db.run(_insert)
+
+    async def list(self, *, include_archived: bool = False) -> list[Wallet]:
+        """Return wallets ordered by creation."""
+        where = "" if include_archived else "WHERE archived_ms IS NULL"
+        return await self._db.run(lambda conn: _select(conn, where, []))
+
+    async def get(self, wallet_id: str) -> Wallet:
+        """Return one wallet by id."""
+        found = await self._db.run(lambda conn: _select(conn, "WHERE id = ?", [wallet_id]))
+        if not found:
+            raise NotFoundError(f"No wallet with id {wallet_id}.")
+        return found[0]
+
+    async def private_key(self, wallet_id: str) -> bytearray:
+        """Decrypt and return a wallet's 64-byte keypair; the caller wipes it after use."""
+        return await self._secret(wallet_id, "enc_privkey")
+
+    async def api_key(self, wallet_id: str) -> bytearray:
+        """Decrypt and return a wallet's API key bytes; the caller wipes it after use."""
+        return await self._secret(wallet_id, "enc_api_key")
+
+    async def _secret(self, wallet_id: str, column: str) -> bytearray:
+        sealed = await self._db.run(
+            lambda conn: conn.execute(f"SELECT {column} FROM wallets WHERE id = ?", (wallet_id,)).fetchone()
+        )
+        if sealed is None or sealed[0] is None:
+            raise NotFoundError("That wallet has no such key stored.")
+        return self._cipher.decrypt("wallets", wallet_id, column, sealed[0])
+
+
+def _select(conn: Connection, where: str, params: list[Any]) -> list[Wallet]:
+    rows = conn.execute(f"SELECT {_COLUMNS} FROM wallets {where} ORDER BY created_ms, rowid", params).fetchall()
+    return [
+        Wallet(id=r[0], label=r[1], kind=WalletKind(r[2]), pubkey=r[3], active=bool(r[4]),
+               has_private_key=bool(r[5]), has_api_key=bool(r[6]), note=r[7], created_ms=r[8],
+               updated_ms=r[9], archived_ms=r[10])
+        for r in rows
+    ]
