@@ -55,7 +55,7 @@ class RedactingFilter(logging.Filter):
 
 
 def setup_logging(log_dir: Path, *, verbose: bool = False) -> None:
-    """Send desk logs to ``log_dir/desk.log`` (rotating, 5 × 2 MB) through the redacting filter."""
+    """Send desk logs to ``log_dir/desk.log`` (rotating, 5 files of 2 MB) through the redacting filter."""
     log_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     handler = logging.handlers.RotatingFileHandler(
         log_dir / "desk.log", maxBytes=2_000_000, backupCount=5, encoding="utf-8"

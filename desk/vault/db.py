@@ -52,7 +52,7 @@ def ensure_sqlcipher(conn: Connection) -> None:
     """Raise NotSQLCipherError unless ``conn`` comes from an encrypting SQLCipher build."""
     try:
         rows = conn.execute("PRAGMA cipher_version").fetchall()
-    except Exception as e:  # noqa: BLE001 - any failure here means "not SQLCipher"
+    except Exception as e:
         raise NotSQLCipherError("The sqlite module is not SQLCipher; refusing to write a plaintext file.") from e
     if not rows or not rows[0][0]:
         raise NotSQLCipherError("The sqlite module is not SQLCipher; refusing to write a plaintext file.")

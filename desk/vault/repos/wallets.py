@@ -71,7 +71,7 @@ class WalletRepo:
                     "created_ms, updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     rows,
                 )
-            return _select(conn, "WHERE id IN (%s)" % ",".join("?" * len(rows)), [r[0] for r in rows])
+            return _select(conn, f"WHERE id IN ({','.join('?' * len(rows))})", [r[0] for r in rows])
 
         return await self._db.run(_insert)
 

@@ -124,7 +124,7 @@ async def test_flipped_byte_in_key_file_is_damage_not_wrong_password(home: Path,
     data[position] ^= 0x01
     path.write_bytes(bytes(data))
     before = snapshot(home)
-    with pytest.raises(KeyFileError, match="damaged|not a Mayhem"):
+    with pytest.raises(KeyFileError, match=r"damaged|not a Mayhem"):
         await unlock_vault(home, PASSWORD)
     assert snapshot(home) == before
 
