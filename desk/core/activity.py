@@ -25,6 +25,9 @@ class ActivityKind(StrEnum):
     KEY_EXPORTED = "key_exported"
     WALLETS_ADDED = "wallets_added"
     WALLETS_ARCHIVED = "wallets_archived"
+    WALLETS_IMPORTED = "wallets_imported"
+    CONSOLIDATED = "consolidated"
+    DISTRIBUTED = "distributed"
 
 
 @dataclass(frozen=True, slots=True)

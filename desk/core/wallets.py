@@ -49,3 +49,46 @@ class Wallet:
     def short_address(self) -> str:
         """Return the first and last four characters of the public key."""
         return f"{self.pubkey[:4]}…{self.pubkey[-4:]}"
+
+
+class GroupStatus(StrEnum):
+    """Where a group's last automated run stands."""
+
+    IDLE = "idle"
+    RUNNING = "running"
+    ERROR = "error"
+
+
+class MemberRole(StrEnum):
+    """A wallet's part in a group: consolidation moves funds from sources to the receiver."""
+
+    SOURCE = "source"
+    RECEIVER = "receiver"
+
+
+@dataclass(frozen=True, slots=True)
+class WalletGroup:
+    """A named set of wallets.
+
+    Attributes:
+        id: Stable uuid.
+        name: Unique name.
+        status: Idle, running or error.
+        last_consolidated_ms: When funds were last consolidated, or None.
+        rules: Stored JSON for later automation.
+        sources: Wallet ids in the source role.
+        receivers: Wallet ids in the receiver role.
+    """
+
+    id: str
+    name: str
+    status: GroupStatus = GroupStatus.IDLE
+    last_consolidated_ms: int | None = None
+    rules: str = "{}"
+    sources: tuple[str, ...] = ()
+    receivers: tuple[str, ...] = ()
+
+    @property
+    def members(self) -> tuple[str, ...]:
+        """Every wallet id in the group, sources first, without repeats."""
+        return tuple(dict.fromkeys((*self.sources, *self.receivers)))

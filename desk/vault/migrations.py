@@ -183,6 +183,22 @@ CREATE TABLE sync_state (
     value TEXT NOT NULL
 );
 """,
+    2: """
+CREATE TABLE chain_txs (
+    signature TEXT PRIMARY KEY,
+    network TEXT NOT NULL,
+    purpose TEXT NOT NULL,
+    ref TEXT NOT NULL DEFAULT '',
+    wallets TEXT NOT NULL,
+    last_valid_block_height INTEGER NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('sent', 'confirmed', 'failed', 'expired')),
+    err TEXT,
+    fee_lamports INTEGER NOT NULL DEFAULT 0,
+    created_ms INTEGER NOT NULL,
+    updated_ms INTEGER NOT NULL
+);
+CREATE INDEX chain_txs_by_ref ON chain_txs(network, purpose, ref, state);
+""",
 }
 
 LATEST_VERSION = max(MIGRATIONS)

@@ -10,6 +10,9 @@ from desk.vault.fieldcrypt import FieldCipher, wipe
 from desk.vault.files import VaultPaths
 from desk.vault.keyfile import KeyFile
 from desk.vault.repos.activity import ActivityRepo
+from desk.vault.repos.balances import BalanceRepo
+from desk.vault.repos.chain_txs import ChainTxRepo
+from desk.vault.repos.groups import GroupRepo
 from desk.vault.repos.settings import SettingsRepo
 from desk.vault.repos.wallets import WalletRepo
 
@@ -26,6 +29,9 @@ class Vault:
         settings: Settings repository.
         activity: Activity log repository.
         wallets: Wallet repository.
+        groups: Wallet group repository.
+        balances: Cached balances.
+        chain_txs: Transactions sent by the desk.
     """
 
     def __init__(self, paths: VaultPaths, keyfile: KeyFile, db: Database, dek: bytearray) -> None:
@@ -37,6 +43,9 @@ class Vault:
         self.settings = SettingsRepo(db)
         self.activity = ActivityRepo(db)
         self.wallets = WalletRepo(db, self._cipher)
+        self.groups = GroupRepo(db)
+        self.balances = BalanceRepo(db)
+        self.chain_txs = ChainTxRepo(db)
 
     @property
     def vault_id(self) -> str:

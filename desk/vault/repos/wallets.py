@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -86,6 +87,84 @@ class WalletRepo:
         if not found:
             raise NotFoundError(f"No wallet with id {wallet_id}.")
         return found[0]
+
+    async def find(self, ref: str) -> Wallet:
+        """Return the live wallet whose id, label or public key is ``ref``.
+
+        Raises:
+            NotFoundError: no wallet matches, or a label matches several.
+        """
+        found = await self._db.run(lambda conn: _select(
+            conn, "WHERE archived_ms IS NULL AND (id = ? OR label = ? OR pubkey = ?)", [ref, ref, ref]))
+        if not found:
+            raise NotFoundError(f"No wallet called {ref!r} (give an id, a label or a public key).")
+        return found[0]
+
+    async def rename(self, wallet_id: str, label: str) -> None:
+        """Give a wallet a new label (unique among live wallets)."""
+        if not label.strip():
+            raise ValidationError("A wallet needs a label.")
+        await self._update(wallet_id, "label = ?", [label.strip()])
+
+    async def set_note(self, wallet_id: str, note: str) -> None:
+        """Replace a wallet's note."""
+        await self._update(wallet_id, "note = ?", [note])
+
+    async def set_active(self, wallet_ids: Sequence[str], active: bool) -> int:
+        """Set the active flag on many wallets at once; return how many changed."""
+        ids = list(wallet_ids)
+
+        def _set(conn: Connection) -> int:
+            with transaction(conn):
+                cur = conn.executemany(
+                    "UPDATE wallets SET active = ?, updated_ms = ? WHERE id = ? AND active != ?",
+                    [(int(active), now_ms(), i, int(active)) for i in ids])
+                return int(cur.rowcount)
+
+        return await self._db.run(_set)
+
+    async def archive(self, wallet_ids: Sequence[str]) -> None:
+        """Archive wallets: they leave every list and group but their history stays."""
+        ids, now = list(wallet_ids), now_ms()
+
+        def _archive(conn: Connection) -> None:
+            with transaction(conn):
+                conn.executemany("UPDATE wallets SET archived_ms = ?, active = 0, updated_ms = ? WHERE id = ?",
+                                 [(now, now, i) for i in ids])
+                conn.executemany("DELETE FROM group_members WHERE wallet_id = ?", [(i,) for i in ids])
+
+        await self._db.run(_archive)
+
+    async def add_secrets(self, wallet_id: str, *, private_key: bytes | None = None, api_key: str | None = None,
+                          kind: WalletKind | None = None) -> None:
+        """Attach a private key and/or API key to an existing wallet (an import that upgrades it)."""
+        sets: list[str] = []
+        params: list[Any] = []
+        if private_key is not None:
+            sets.append("enc_privkey = ?")
+            params.append(self._cipher.encrypt("wallets", wallet_id, "enc_privkey", private_key))
+        if api_key:
+            sets.append("enc_api_key = ?")
+            params.append(self._cipher.encrypt("wallets", wallet_id, "enc_api_key", api_key.encode()))
+        if kind is not None:
+            sets.append("kind = ?")
+            params.append(str(kind))
+        if sets:
+            await self._update(wallet_id, ", ".join(sets), params)
+
+    async def _update(self, wallet_id: str, assignments: str, params: builtins.list[Any]) -> None:
+        def _run(conn: Connection) -> None:
+            try:
+                cur = conn.execute(f"UPDATE wallets SET {assignments}, updated_ms = ? WHERE id = ?",
+                                   [*params, now_ms(), wallet_id])
+            except Exception as e:  # sqlcipher3.IntegrityError: the unique label index
+                if "UNIQUE" in str(e):
+                    raise ValidationError("Another wallet already has that label.") from e
+                raise
+            if cur.rowcount == 0:
+                raise NotFoundError(f"No wallet with id {wallet_id}.")
+
+        await self._db.run(_run)
 
     async def private_key(self, wallet_id: str) -> bytearray:
         """Decrypt and return a wallet's 64-byte keypair; the caller wipes it after use."""

@@ -1,0 +1,1 @@
+"""Use cases: wallets, balances, consolidation and distribution, and later trading and launches."""
