@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from desk import __version__
-from desk.commands import vault_cmd
+from desk.commands import chain_cmd, groups_cmd, vault_cmd, wallets_cmd
 from desk.commands.common import Context, UsageError
 from desk.config import AppConfig, Endpoints, default_home
 from desk.core.errors import DeskError, WrongPasswordError
@@ -47,6 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     parent = _common_options(suppress=True)
     vault_cmd.register(sub, parent)
+    wallets_cmd.register(sub, parent)
+    groups_cmd.register(sub, parent)
+    chain_cmd.register(sub, parent)
     return parser
 
 

@@ -75,6 +75,17 @@ class AppConfig:
     simnet: bool = False
 
     @property
+    def network(self) -> str:
+        """Name every chain-derived row carries: ``DESK_NETWORK``, else simnet or mainnet."""
+        return os.environ.get("DESK_NETWORK") or ("simnet" if self.simnet else "mainnet")
+
+    @property
+    def rpc_rate_limit(self) -> str:
+        """Requests per window for the RPC (``DESK_RPC_RATE_LIMIT``, e.g. ``100/10``; ``off`` = none)."""
+        default = "off" if self.network == "simnet" else "100/10"
+        return os.environ.get("DESK_RPC_RATE_LIMIT", default)
+
+    @property
     def log_dir(self) -> Path:
         """Where the rotating logs live."""
         return self.home / "logs"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import getpass
 import os
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +15,8 @@ import orjson
 from desk.config import AppConfig
 from desk.core.errors import DeskError
 from desk.core.passwords import estimate
+from desk.vault.lifecycle import unlock_vault
+from desk.vault.session import Vault
 
 
 class UsageError(DeskError):
@@ -70,3 +74,28 @@ def read_new_password(ctx: Context, env: str, prompt: str = "New password: ") ->
         raise UsageError(f"Password {strength.label}: {strength.hint}")
     ctx.note(f"Password strength: {strength.label}. {strength.hint}")
     return value
+
+
+@asynccontextmanager
+async def unlocked(ctx: Context) -> AsyncIterator[Vault]:
+    """Unlock the vault for one command and lock it again afterwards, whatever happens."""
+    vault = await unlock_vault(ctx.config.home, read_password())
+    try:
+        yield vault
+    finally:
+        await vault.lock(reason="cli")
+
+
+def confirm(ctx: Context, question: str) -> None:
+    """Ask before doing something irreversible; ``--yes`` answers for the user.
+
+    Raises:
+        UsageError: no terminal to ask and no ``--yes``, or the user said no.
+    """
+    if ctx.assume_yes:
+        return
+    if not sys.stdin or not sys.stdin.isatty():
+        raise UsageError(f"{question} Re-run with --yes to confirm (no terminal to ask).")
+    answer = input(f"{question} [y/N] ").strip().lower()
+    if answer not in ("y", "yes"):
+        raise UsageError("Cancelled; nothing was done.")

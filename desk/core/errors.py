@@ -58,3 +58,7 @@ class ValidationError(DeskError):
 
 class NotFoundError(DeskError):
     """A named object (wallet, group, ...) does not exist."""
+
+
+class VenueError(DeskError):
+    """A venue (PumpPortal, Jupiter, ...) was unreachable, refused, or answered something unusable."""

@@ -1,0 +1,1 @@
+"""Outside services, one package each: a client with an injected transport, pure parse functions, constants."""

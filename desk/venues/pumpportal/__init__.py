@@ -1,0 +1,1 @@
+"""PumpPortal: data websocket, trade-local, Lightning and create-wallet."""
