@@ -29,7 +29,7 @@ _TOKEN_TRANSFER, _TOKEN_CLOSE, _TOKEN_TRANSFER_CHECKED = 3, 9, 12
 _CU_LIMIT, _CU_PRICE = 2, 3
 
 
-class PolicyViolation(DeskError):
+class PolicyViolationError(DeskError):
     """A transaction failed the pre-sign policy; nothing was signed."""
 
 
@@ -53,19 +53,19 @@ class Intent:
 
 
 def check(message: MessageV0, intent: Intent) -> None:
-    """Raise PolicyViolation with the reason unless ``message`` matches ``intent``."""
+    """Raise PolicyViolationError with the reason unless ``message`` matches ``intent``."""
     keys = [str(k) for k in message.account_keys]
     if message.address_table_lookups:
-        raise PolicyViolation("Refused: the transaction uses address lookup tables the desk cannot inspect.")
+        raise PolicyViolationError("Refused: the transaction uses address lookup tables the desk cannot inspect.")
     if not keys or keys[0] not in intent.our_wallets:
-        raise PolicyViolation(f"Refused: the fee payer {keys[0] if keys else '?'} is not one of your wallets.")
+        raise PolicyViolationError(f"Refused: the fee payer {keys[0] if keys else '?'} is not one of your wallets.")
     signers = set(keys[: message.header.num_required_signatures])
     sol_out: dict[str, int] = {}
     cu_limit, cu_price = 200_000, 0
     for ix in message.instructions:
         program = keys[ix.program_id_index]
         if program not in intent.programs:
-            raise PolicyViolation(f"Refused: the transaction calls a program that is not allowed ({program}).")
+            raise PolicyViolationError(f"Refused: the transaction calls a program that is not allowed ({program}).")
         data = bytes(ix.data)
         accounts = [keys[i] for i in ix.accounts]
         if program == SYSTEM_PROGRAM:
@@ -80,50 +80,49 @@ def check(message: MessageV0, intent: Intent) -> None:
             cu_price = struct.unpack_from("<Q", data, 1)[0]
     priority = -(-cu_limit * cu_price // 1_000_000)
     if priority > intent.max_priority_fee:
-        raise PolicyViolation(f"Refused: the priority fee ({priority} lamports) is above the limit you set.")
+        raise PolicyViolationError(f"Refused: the priority fee ({priority} lamports) is above the limit you set.")
     for wallet, amount in sol_out.items():
         limit = intent.max_sol_out.get(wallet)
         if limit is not None and amount > limit:
-            raise PolicyViolation(f"Refused: the transaction would send {amount} lamports from {wallet}, "
+            raise PolicyViolationError(f"Refused: the transaction would send {amount} lamports from {wallet}, "
                                   f"more than the {limit} intended.")
 
 
 def _check_system(data: bytes, accounts: list[str], intent: Intent, signers: set[str],
                   sol_out: dict[str, int]) -> None:
     if len(data) < 4:
-        raise PolicyViolation("Refused: a malformed System instruction.")
+        raise PolicyViolationError("Refused: a malformed System instruction.")
     (kind,) = struct.unpack_from("<I", data)
     if kind != _SYSTEM_TRANSFER or len(data) < 12 or len(accounts) < 2:
-        raise PolicyViolation(f"Refused: an unexpected System instruction (kind {kind}).")
+        raise PolicyViolationError(f"Refused: an unexpected System instruction (kind {kind}).")
     (lamports,) = struct.unpack_from("<Q", data, 4)
     source, dest = accounts[0], accounts[1]
     if source in intent.our_wallets:
         if dest not in intent.destinations:
-            raise PolicyViolation(f"Refused: the transaction sends SOL to an unknown address ({dest}).")
+            raise PolicyViolationError(f"Refused: the transaction sends SOL to an unknown address ({dest}).")
         sol_out[source] = sol_out.get(source, 0) + lamports
     elif source in signers:
-        raise PolicyViolation(f"Refused: a transfer from {source}, which is not one of your wallets.")
+        raise PolicyViolationError(f"Refused: a transfer from {source}, which is not one of your wallets.")
 
 
 def _check_token(data: bytes, accounts: list[str], intent: Intent) -> None:
     kind = data[0] if data else -1
     if kind == _TOKEN_TRANSFER_CHECKED and len(accounts) >= 4:
         dest, authority = accounts[2], accounts[3]
-    elif kind == _TOKEN_TRANSFER and len(accounts) >= 3:
-        dest, authority = accounts[1], accounts[2]
-    elif kind == _TOKEN_CLOSE and len(accounts) >= 3:
+    elif (kind == _TOKEN_TRANSFER and len(accounts) >= 3) or (kind == _TOKEN_CLOSE and len(accounts) >= 3):
         dest, authority = accounts[1], accounts[2]
     else:
-        raise PolicyViolation(f"Refused: an unexpected token instruction (kind {kind}); approvals and authority "
+        raise PolicyViolationError(f"Refused: an unexpected token instruction (kind {kind}); approvals and authority "
                               "changes are never signed.")
     if authority in intent.our_wallets and dest not in intent.destinations:
-        raise PolicyViolation(f"Refused: the transaction moves tokens or rent to an unknown address ({dest}).")
+        raise PolicyViolationError(f"Refused: the transaction moves tokens or rent to an unknown address ({dest}).")
 
 
 def _check_ata(accounts: list[str], intent: Intent) -> None:
     # accounts: payer, associated account, wallet (owner), mint, system program, token program
     if len(accounts) < 3:
-        raise PolicyViolation("Refused: a malformed associated-token-account instruction.")
+        raise PolicyViolationError("Refused: a malformed associated-token-account instruction.")
     payer, owner = accounts[0], accounts[2]
     if payer in intent.our_wallets and owner not in intent.destinations | intent.our_wallets:
-        raise PolicyViolation(f"Refused: the transaction pays rent for a token account of an unknown owner ({owner}).")
+        raise PolicyViolationError(
+            f"Refused: the transaction pays rent for a token account of an unknown owner ({owner}).")

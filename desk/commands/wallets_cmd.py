@@ -67,7 +67,8 @@ async def run(ctx: Context, args: argparse.Namespace) -> int:
     async with unlocked(ctx) as vault:
         if action == "new":
             made = await create_wallets(vault, args.count, label=args.label, group=args.group)
-            ctx.emit({"ok": True, "created": [wallet_doc(w, [args.group] if args.group else [], None, 0) for w in made]},
+            groups = [args.group] if args.group else []
+            ctx.emit({"ok": True, "created": [wallet_doc(w, groups, None, 0) for w in made]},
                      "\n".join(f"{w.label:<20} {w.pubkey}" for w in made) + f"\nCreated {len(made)} wallet(s).")
             return 0
         if action == "list":

@@ -11,6 +11,7 @@ from desk.core.activity import ActivityKind
 from desk.core.errors import ValidationError
 from desk.core.wallets import MemberRole, Wallet, WalletKind
 from desk.vault.fieldcrypt import wipe
+from desk.vault.importers import ImportPlan, ImportSummary
 from desk.vault.repos.wallets import NewWallet
 from desk.vault.session import Vault
 
@@ -78,3 +79,13 @@ async def archive_wallets(vault: Vault, wallets: Sequence[Wallet]) -> None:
     await vault.activity.append(ActivityKind.WALLETS_ARCHIVED, {
         "count": len(wallets), "with_keys": sum(w.has_private_key for w in wallets),
         "labels": [w.label for w in wallets][:50]})
+
+
+async def apply_import(vault: Vault, plan: ImportPlan) -> ImportSummary:
+    """Apply a previewed import in one transaction (nothing is half-imported) and log it."""
+    await vault.wallets.import_batch(plan.new_wallets, plan.upgrades, plan.groups)
+    summary = plan.summary
+    await vault.activity.append(ActivityKind.WALLETS_IMPORTED, {
+        "format": plan.format, "added": summary.added, "upgraded": summary.upgraded,
+        "duplicates": summary.duplicates, "invalid": summary.invalid})
+    return summary

@@ -118,6 +118,14 @@ def _split(script: str) -> list[str]:
     return statements
 
 
+def _finished(fn: Callable[[Connection], T], conn: Connection) -> T:
+    """Run ``fn`` and close a cursor it returned, so no half-stepped statement blocks a later COMMIT."""
+    result = fn(conn)
+    if isinstance(result, sqlcipher3.Cursor):
+        result.close()
+    return result
+
+
 class Database:
     """The vault's connection, owned by one worker thread.
 
@@ -169,7 +177,7 @@ class Database:
         """Run ``fn(connection)`` on the owner thread and return its result."""
         if self._executor is None:
             raise VaultLockedError("The vault is locked.")
-        return await asyncio.wrap_future(self._executor.submit(fn, self._conn))
+        return await asyncio.wrap_future(self._executor.submit(_finished, fn, self._conn))
 
     async def close(self) -> None:
         """Checkpoint, close the connection and stop the owner thread."""

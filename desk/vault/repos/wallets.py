@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import builtins
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from desk.core.clock import now_ms
 from desk.core.errors import NotFoundError, ValidationError
@@ -37,10 +37,23 @@ class NewWallet:
     label: str
     kind: WalletKind
     pubkey: str
-    private_key: bytes | None = None
-    api_key: str | None = None
+    private_key: bytes | None = field(default=None, repr=False)
+    api_key: str | None = field(default=None, repr=False)
     active: bool = True
     note: str = ""
+
+
+class SecretUpgrade(Protocol):
+    """Secrets to attach to a stored wallet (the importer's ``Upgrade`` has this shape)."""
+
+    @property
+    def wallet_id(self) -> str: ...
+    @property
+    def private_key(self) -> bytes | None: ...
+    @property
+    def api_key(self) -> str | None: ...
+    @property
+    def kind(self) -> WalletKind: ...
 
 
 class WalletRepo:
@@ -52,8 +65,59 @@ class WalletRepo:
 
     async def add_many(self, wallets: Sequence[NewWallet]) -> list[Wallet]:
         """Insert all wallets in one transaction (all or none) and return them."""
+        rows = self._seal(wallets)
+
+        def _insert(conn: Connection) -> list[Wallet]:
+            with transaction(conn):
+                _insert_rows(conn, rows)
+            return _select(conn, f"WHERE id IN ({','.join('?' * len(rows))})", [r[0] for r in rows])
+
+        return await self._db.run(_insert)
+
+    async def import_batch(self, wallets: Sequence[NewWallet], upgrades: Sequence[SecretUpgrade],
+                           groups: Mapping[str, Sequence[str]]) -> int:
+        """Apply an import in one transaction: new wallets, secrets for existing ones, group memberships.
+
+        Args:
+            wallets: Wallets to add.
+            upgrades: Secrets to attach to wallets already stored.
+            groups: Group name → public keys to add as sources (groups are created as needed).
+
+        Returns:
+            How many wallets were added.
+        """
+        rows = self._seal(wallets)
         now = now_ms()
-        rows: list[tuple[Any, ...]] = []
+        updates = []
+        for up in upgrades:
+            enc_pk = (self._cipher.encrypt("wallets", up.wallet_id, "enc_privkey", up.private_key)
+                      if up.private_key is not None else None)
+            enc_api = (self._cipher.encrypt("wallets", up.wallet_id, "enc_api_key", up.api_key.encode())
+                       if up.api_key else None)
+            updates.append((enc_pk, enc_api, str(up.kind), now, up.wallet_id))
+
+        def _apply(conn: Connection) -> int:
+            with transaction(conn):
+                _insert_rows(conn, rows)
+                conn.executemany(
+                    "UPDATE wallets SET enc_privkey = coalesce(?, enc_privkey), "
+                    "enc_api_key = coalesce(?, enc_api_key), kind = ?, updated_ms = ? WHERE id = ?", updates)
+                for name, pubkeys in groups.items():
+                    found = conn.execute("SELECT id FROM wallet_groups WHERE name = ?", (name,)).fetchone()
+                    group_id = found[0] if found else str(uuid.uuid4())
+                    if not found:
+                        conn.execute("INSERT INTO wallet_groups(id, name, created_ms, updated_ms) VALUES (?, ?, ?, ?)",
+                                     (group_id, name, now, now))
+                    conn.executemany(
+                        "INSERT OR IGNORE INTO group_members(group_id, wallet_id, role) "
+                        "SELECT ?, id, 'source' FROM wallets WHERE pubkey = ?", [(group_id, k) for k in pubkeys])
+            return len(rows)
+
+        return await self._db.run(_apply)
+
+    def _seal(self, wallets: Sequence[NewWallet]) -> builtins.list[tuple[Any, ...]]:
+        now = now_ms()
+        rows: builtins.list[tuple[Any, ...]] = []
         for new in wallets:
             if not new.label.strip():
                 raise ValidationError("A wallet needs a label.")
@@ -64,17 +128,7 @@ class WalletRepo:
                        if new.api_key else None)
             rows.append((wallet_id, new.label.strip(), str(new.kind), new.pubkey, enc_pk, enc_api,
                          int(new.active), new.note, now, now))
-
-        def _insert(conn: Connection) -> list[Wallet]:
-            with transaction(conn):
-                conn.executemany(
-                    "INSERT INTO wallets(id, label, kind, pubkey, enc_privkey, enc_api_key, active, note, "
-                    "created_ms, updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    rows,
-                )
-            return _select(conn, f"WHERE id IN ({','.join('?' * len(rows))})", [r[0] for r in rows])
-
-        return await self._db.run(_insert)
+        return rows
 
     async def list(self, *, include_archived: bool = False) -> list[Wallet]:
         """Return wallets ordered by creation."""
@@ -181,6 +235,12 @@ class WalletRepo:
         if sealed is None or sealed[0] is None:
             raise NotFoundError("That wallet has no such key stored.")
         return self._cipher.decrypt("wallets", wallet_id, column, sealed[0])
+
+
+def _insert_rows(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+    conn.executemany(
+        "INSERT INTO wallets(id, label, kind, pubkey, enc_privkey, enc_api_key, active, note, created_ms, updated_ms) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
 
 def _select(conn: Connection, where: str, params: list[Any]) -> list[Wallet]:

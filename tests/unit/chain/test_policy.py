@@ -14,7 +14,7 @@ from solders.system_program import TransferParams, transfer
 from spl.token.constants import TOKEN_PROGRAM_ID
 from spl.token.models import ApproveParams, TransferCheckedParams
 
-from desk.chain.policy import Intent, PolicyViolation, check
+from desk.chain.policy import Intent, PolicyViolationError, check
 from desk.chain.signer import SigningError, sign
 
 ours, receiver, stranger = Keypair(), Keypair(), Keypair()
@@ -37,18 +37,18 @@ def test_transfer_to_the_receiver_passes() -> None:
 
 
 def test_foreign_fee_payer_is_refused() -> None:
-    with pytest.raises(PolicyViolation, match="fee payer"):
+    with pytest.raises(PolicyViolationError, match="fee payer"):
         check(msg(stranger.pubkey(), send(ours, receiver.pubkey())), INTENT)
 
 
 def test_sol_to_an_unknown_address_is_refused() -> None:
-    with pytest.raises(PolicyViolation, match="unknown address"):
+    with pytest.raises(PolicyViolationError, match="unknown address"):
         check(msg(receiver.pubkey(), send(ours, stranger.pubkey())), INTENT)
 
 
 def test_unknown_program_is_refused() -> None:
     rogue = Instruction(Pubkey.new_unique(), b"\x01", [AccountMeta(ours.pubkey(), True, True)])
-    with pytest.raises(PolicyViolation, match="program"):
+    with pytest.raises(PolicyViolationError, match="program"):
         check(msg(receiver.pubkey(), rogue), INTENT)
 
 
@@ -56,7 +56,7 @@ def test_token_approval_is_never_signed() -> None:
     account = spl.get_associated_token_address(ours.pubkey(), Pubkey.new_unique())
     approve = spl.approve(ApproveParams(program_id=TOKEN_PROGRAM_ID, source=account, delegate=stranger.pubkey(),
                                         owner=ours.pubkey(), amount=1))
-    with pytest.raises(PolicyViolation, match="approvals"):
+    with pytest.raises(PolicyViolationError, match="approvals"):
         check(msg(receiver.pubkey(), approve), INTENT)
 
 
@@ -65,18 +65,18 @@ def test_tokens_to_an_unknown_account_are_refused() -> None:
     ix = spl.transfer_checked(TransferCheckedParams(
         program_id=TOKEN_PROGRAM_ID, source=spl.get_associated_token_address(ours.pubkey(), mint), mint=mint,
         dest=spl.get_associated_token_address(stranger.pubkey(), mint), owner=ours.pubkey(), amount=5, decimals=6))
-    with pytest.raises(PolicyViolation, match="unknown address"):
+    with pytest.raises(PolicyViolationError, match="unknown address"):
         check(msg(receiver.pubkey(), ix), INTENT)
 
 
 def test_outflow_above_the_intended_amount_is_refused() -> None:
     intent = Intent(INTENT.our_wallets, INTENT.destinations, max_sol_out={str(ours.pubkey()): 5})
-    with pytest.raises(PolicyViolation, match="more than"):
+    with pytest.raises(PolicyViolationError, match="more than"):
         check(msg(receiver.pubkey(), send(ours, receiver.pubkey(), 6)), intent)
 
 
 def test_signer_refuses_before_signing_anything() -> None:
-    with pytest.raises(PolicyViolation):
+    with pytest.raises(PolicyViolationError):
         sign(msg(stranger.pubkey(), send(ours, receiver.pubkey())), {str(ours.pubkey()): ours}, INTENT,
              require_complete=False)
 

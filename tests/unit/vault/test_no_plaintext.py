@@ -48,7 +48,7 @@ async def test_stored_private_key_and_api_key_appear_in_no_file(home: Path, tmp_
     await create_backup(vault, home / "backup.deskbak")
     await vault.lock()
     vault = await unlock_vault(home, PASSWORD)
-    await vault.db.run(lambda conn: conn.execute("PRAGMA wal_checkpoint(PASSIVE)"))
+    await vault.db.run(lambda conn: conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall())
     files = all_files(home)  # while open: the WAL and shm files are there too
     await vault.lock()
     files += all_files(home)
