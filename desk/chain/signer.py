@@ -29,7 +29,7 @@ def sign(message: MessageV0, keypairs: Mapping[str, Keypair], intent: Intent, *,
         require_complete: Refuse if a required signature would still be missing.
 
     Raises:
-        PolicyViolation: the transaction does not match the intent (nothing is signed).
+        PolicyViolationError: the transaction does not match the intent (nothing is signed).
         SigningError: a required signature is missing.
     """
     check(message, intent)

@@ -93,7 +93,7 @@ async def execute(ctx: RunContext, planned: Sequence[PlannedTx], wallets: Sequen
     ``index_offset`` and ``total`` place these transactions inside a larger run for progress reports.
 
     Raises:
-        PolicyViolation: a transaction does not match ``intent`` (nothing of the plan is sent).
+        PolicyViolationError: a transaction does not match ``intent`` (nothing of the plan is sent).
     """
     if not planned:
         return []

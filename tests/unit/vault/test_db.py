@@ -46,7 +46,7 @@ async def test_activity_rows_cannot_be_updated_or_deleted(home: Path) -> None:
     vault = await create_vault(home, PASSWORD, FAST_KDF)
     for statement in ("UPDATE activity SET kind = 'x'", "DELETE FROM activity"):
         with pytest.raises(Exception, match="append-only"):
-            await vault.db.run(lambda conn, s=statement: conn.execute(s))  # type: ignore[misc]
+            await vault.db.run(lambda conn, s=statement: conn.execute(s))
     assert await vault.activity.verify_chain() is None
     await vault.lock()
 
@@ -57,8 +57,8 @@ async def test_activity_chain_detects_a_rewritten_entry(home: Path) -> None:
     await vault.activity.append("note", {"n": 2})
 
     def tamper(conn: object) -> None:
-        conn.execute("DROP TRIGGER activity_no_update")  # type: ignore[attr-defined]
-        conn.execute("UPDATE activity SET detail = '{\"n\": 9}' WHERE seq = 2")  # type: ignore[attr-defined]
+        conn.execute("DROP TRIGGER activity_no_update")
+        conn.execute("UPDATE activity SET detail = '{\"n\": 9}' WHERE seq = 2")
 
     await vault.db.run(tamper)
     assert await vault.activity.verify_chain() == 2

@@ -42,8 +42,8 @@ async def test_swapping_keys_between_wallet_rows_is_detected(home: Path) -> None
     a, b = await vault.wallets.add_many([new_wallet("a"), new_wallet("b")])
 
     def swap(conn: object) -> None:
-        rows = dict(conn.execute("SELECT id, enc_privkey FROM wallets").fetchall())  # type: ignore[attr-defined]
-        conn.execute("UPDATE wallets SET enc_privkey = ? WHERE id = ?", (rows[b.id], a.id))  # type: ignore[attr-defined]
+        rows = dict(conn.execute("SELECT id, enc_privkey FROM wallets").fetchall())
+        conn.execute("UPDATE wallets SET enc_privkey = ? WHERE id = ?", (rows[b.id], a.id))
 
     await vault.db.run(swap)
     with pytest.raises(FieldDecryptionError, match="tampered"):
