@@ -1,0 +1,1 @@
+"""Dialogs for the vault: create, unlock, change password, back up and restore."""

@@ -1,0 +1,1 @@
+"""Dockable panels, one module per panel; each receives its models and services in ``__init__``."""
