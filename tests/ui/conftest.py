@@ -17,12 +17,6 @@ How async code runs in these tests (the one approach used throughout ``tests/ui`
   (``GuiThreadCollector``); teardown deletes the closed widgets and collects once more. Otherwise a
   collection started on the vault's database thread could destroy a widget there.
 
-PySide6 6.12.0 on Python < 3.12 drops references to ``None``, ``True`` and ``False`` (one per call
-of a method returning void, per ``property()`` returning None, per bool emitted to a slot, ...);
-harmless from 3.12 on, where they are immortal. A few thousand calls free one of them and abort
-the interpreter ("none_dealloc" / "bool_dealloc"). Until the dependency pin excludes that release,
-``_offset_singleton_leak`` hands the singletons back the references the binding takes (UI tests only).
-
 The offscreen platform warns "This plugin does not support propagateSizeHints()" whenever a
 top-level window is shown; that one Qt warning is ignored for every test in this folder (any
 other Qt warning still fails the test, per ``qt_log_level_fail``).
@@ -31,12 +25,9 @@ other Qt warning still fails the test, per ``qt_log_level_fail``).
 from __future__ import annotations
 
 import asyncio
-import ctypes
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import PySide6
 import pytest
 from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QApplication
@@ -46,8 +37,6 @@ from desk.ui.theme import apply_theme
 from tests.ui.qtasync import QtAsync
 
 OFFSCREEN_WARNING = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
-SINGLETON_LEAK = sys.version_info < (3, 12) and PySide6.__version__ == "6.12.0"
-SINGLETON_FLOOR = 200_000
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -55,20 +44,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if here in item.path.parents:
             item.add_marker(OFFSCREEN_WARNING)
-
-
-@pytest.fixture(autouse=True)
-def _offset_singleton_leak() -> None:
-    """Keep None, True and False far from a zero reference count under PySide6 6.12.0 on 3.11."""
-    if not SINGLETON_LEAK:
-        return
-    incref = ctypes.pythonapi.Py_IncRef
-    incref.argtypes = [ctypes.py_object]
-    incref.restype = None
-    for singleton in (None, True, False):
-        missing = SINGLETON_FLOOR - sys.getrefcount(singleton)
-        for _ in range(max(missing, 0)):
-            incref(singleton)
 
 
 @pytest.fixture(autouse=True)
