@@ -6,14 +6,14 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from desk.chain.builders import FeePolicy
+from typing import TYPE_CHECKING
+
 from desk.commands.common import Context, confirm, unlocked
 from desk.core.money import format_sol, format_units, parse_sol
-from desk.engine.balances import refresh_balances
-from desk.engine.consolidation import ConsolidationPlan, plan_consolidation, run_consolidation
-from desk.engine.distribution import plan_distribution, run_distribution
-from desk.engine.services import ChainServices
-from desk.engine.txrun import TxProgress
+
+if TYPE_CHECKING:  # the chain stack loads on first use, keeping the GUI's cold start short
+    from desk.engine.consolidation import ConsolidationPlan
+    from desk.engine.txrun import TxProgress
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], parent: argparse.ArgumentParser) -> None:
@@ -45,7 +45,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], parent: a
 
 async def run_balances(ctx: Context, args: argparse.Namespace) -> int:
     """Print balances (refreshing them from the chain with ``--refresh``)."""
-    from desk.engine.balances import load_sheet
+    from desk.engine.balances import load_sheet, refresh_balances
+    from desk.engine.services import ChainServices
 
     async with unlocked(ctx) as vault:
         wallets = await vault.wallets.list()
@@ -111,6 +112,9 @@ def _progress(ctx: Context) -> Callable[[TxProgress], None]:
 
 async def run_consolidate(ctx: Context, args: argparse.Namespace) -> int:
     """Plan, show, confirm and run a consolidation."""
+    from desk.chain.builders import FeePolicy
+    from desk.engine.consolidation import plan_consolidation, run_consolidation
+    from desk.engine.services import ChainServices
     async with unlocked(ctx) as vault:
         group = await vault.groups.find(args.group)
         chain = ChainServices.from_config(ctx.config)
@@ -142,6 +146,9 @@ async def run_consolidate(ctx: Context, args: argparse.Namespace) -> int:
 
 async def run_distribute(ctx: Context, args: argparse.Namespace) -> int:
     """Plan, confirm and run a distribution."""
+    from desk.chain.builders import FeePolicy
+    from desk.engine.distribution import plan_distribution, run_distribution
+    from desk.engine.services import ChainServices
     async with unlocked(ctx) as vault:
         source = await vault.wallets.find(args.source)
         group = await vault.groups.find(args.group)
@@ -171,6 +178,7 @@ async def run_distribute(ctx: Context, args: argparse.Namespace) -> int:
 
 async def run_airdrop(ctx: Context, args: argparse.Namespace) -> int:
     """Request SOL from the faucet of the configured RPC (simnet)."""
+    from desk.engine.services import ChainServices
     chain = ChainServices.from_config(ctx.config)
     try:
         signature = await chain.rpc.request_airdrop(args.pubkey, parse_sol(args.sol))
