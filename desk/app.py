@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import math
 import signal
@@ -237,7 +238,7 @@ class DeskApp(QObject):
             self.gate = dialog
             self.gate_shown.emit(dialog)
             # logged on the first loop turn after the dialog opens; tests/bench/bench_startup.py waits for it
-            QTimer.singleShot(0, lambda name=type(dialog).__name__: log.info("%s shown", name))
+            QTimer.singleShot(0, functools.partial(log.info, "%s shown", type(dialog).__name__))
             try:
                 code = await run_dialog(dialog)
             finally:

@@ -8,12 +8,11 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # Tests derive keys hundreds of times: 8 MiB keeps each derivation ~10 ms. Production defaults to 256 MiB.
 os.environ["DESK_KDF_MEMORY_MIB"] = "8"
 
-import logging  # noqa: E402
-from collections.abc import Iterator  # noqa: E402
-from pathlib import Path  # noqa: E402
+import logging
+from collections.abc import Iterator
+from pathlib import Path
 
-import pytest  # noqa: E402
-
+import pytest
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
-
 from typing import TYPE_CHECKING
 
 from desk.commands.common import Context, confirm, unlocked

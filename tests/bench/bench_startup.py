@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from desk.vault.lifecycle import create_vault  # noqa: E402
+from desk.vault.lifecycle import create_vault
 
 RUNS = 7
 
@@ -50,7 +50,8 @@ def main() -> None:
         asyncio.run(make())
         one_run(home)  # warm the OS file cache, as a second start would be
         times = [one_run(home) for _ in range(RUNS)]
-    print(f"cold start to unlock window ({RUNS} runs, QT_QPA_PLATFORM={os.environ.get('QT_QPA_PLATFORM', 'offscreen')})")
+    platform = os.environ.get("QT_QPA_PLATFORM", "offscreen")
+    print(f"cold start to unlock window ({RUNS} runs, QT_QPA_PLATFORM={platform})")
     print(f"  median {statistics.median(times):.3f} s  min {min(times):.3f} s  max {max(times):.3f} s")
 
 

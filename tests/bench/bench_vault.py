@@ -15,14 +15,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from solders.keypair import Keypair  # noqa: E402
+from solders.keypair import Keypair
 
-from desk.core.wallets import WalletKind  # noqa: E402
-from desk.vault import keyfile  # noqa: E402
-from desk.vault.db import Database, transaction  # noqa: E402
-from desk.vault.keyfile import KdfParams  # noqa: E402
-from desk.vault.lifecycle import create_vault, unlock_vault  # noqa: E402
-from desk.vault.repos.wallets import NewWallet  # noqa: E402
+from desk.core.wallets import WalletKind
+from desk.vault import keyfile
+from desk.vault.db import Database, transaction
+from desk.vault.keyfile import KdfParams
+from desk.vault.lifecycle import create_vault, unlock_vault
+from desk.vault.repos.wallets import NewWallet
 
 PASSWORD = "benchmark pass phrase 2026"
 RUNS = 5

@@ -1,0 +1,40 @@
+"""``desk simnet``: run the simulated network until interrupted, printing how to point a desk at it."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+
+from desk.commands.common import Context
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], parent: argparse.ArgumentParser) -> None:
+    """Add the ``simnet`` command."""
+    simnet = sub.add_parser("simnet", help="run the offline simulated network (LiteSVM chain + services)",
+                            parents=[parent])
+    simnet.add_argument("--port", type=int, default=0, help="RPC port on 127.0.0.1 (default: any free port)")
+    simnet.add_argument("--market", action="store_true", help="also run simulated traders (later issue)")
+    simnet.add_argument("--block-time", type=float, default=0.4, help="seconds per block (0 = advance per tx)")
+    simnet.set_defaults(handler=run)
+
+
+async def run(ctx: Context, args: argparse.Namespace) -> int:
+    """Start the simnet, print its endpoints, and serve until SIGINT or SIGTERM."""
+    from desk.simnet.service import Simnet
+
+    simnet = Simnet.start(rpc_port=args.port, block_time=args.block_time or None)
+    try:
+        env = simnet.env()
+        ctx.emit(env, "\n".join(f"export {k}={v}" for k, v in env.items())
+                 + "\n# simnet running; Ctrl+C stops it. Fund a wallet: desk airdrop PUBKEY 10")
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):  # Windows: Ctrl+C still raises KeyboardInterrupt
+                loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+    finally:
+        simnet.stop()
+    return 0
