@@ -63,3 +63,31 @@ async def test_stored_private_key_and_api_key_appear_in_no_file(home: Path, tmp_
         content = path.read_bytes()
         for name, needle in needles.items():
             assert needle not in content, f"{name} of a secret found in {path.name}"
+
+
+async def test_imported_wallet_secrets_appear_in_no_file(home: Path) -> None:
+    from desk.engine.wallets import apply_import
+    from desk.vault.importers import parse_import, plan_import
+
+    keypairs = [Keypair() for _ in range(3)]
+    legacy = json.dumps([
+        {"label": "bot", "publicKey": str(keypairs[0].pubkey()), "privateKey": str(keypairs[0]), "apiKey": API_KEY,
+         "type": "pumpportal", "active": True},
+        {"label": "snake", "public_key": str(keypairs[1].pubkey()), "private_key": str(keypairs[1])},
+    ]).encode()
+    cli_file = json.dumps(list(bytes(keypairs[2]))).encode()
+    setup_logging(home / "logs")
+    vault = await create_vault(home, PASSWORD, FAST_KDF)
+    for data in (legacy, cli_file):
+        preview = parse_import(data)
+        logging.getLogger("desk.test").info("preview %r", preview)
+        await apply_import(vault, plan_import(preview, await vault.wallets.list(include_archived=True)))
+    assert len(await vault.wallets.list()) == 3
+    await vault.lock()
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    for path in all_files(home):
+        content = path.read_bytes()
+        for keypair in keypairs:
+            for name, needle in encodings_of(keypair).items():
+                assert needle not in content, f"{name} of an imported secret found in {path.name}"
