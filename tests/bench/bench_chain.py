@@ -13,22 +13,22 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from solders.hash import Hash  # noqa: E402
-from solders.keypair import Keypair  # noqa: E402
-from solders.pubkey import Pubkey  # noqa: E402
+from solders.hash import Hash
+from solders.keypair import Keypair
+from solders.pubkey import Pubkey
 
-from desk.chain.builders import FeePolicy, SolTransfer, pack_sol_transfers  # noqa: E402
-from desk.chain.policy import Intent  # noqa: E402
-from desk.chain.rpc import RpcClient  # noqa: E402
-from desk.chain.signer import sign  # noqa: E402
-from desk.core.wallets import MemberRole  # noqa: E402
-from desk.engine.balances import refresh_balances  # noqa: E402
-from desk.engine.consolidation import plan_consolidation, run_consolidation  # noqa: E402
-from desk.engine.txrun import RunContext  # noqa: E402
-from desk.engine.wallets import create_wallets  # noqa: E402
-from desk.simnet import RpcServer, SimChain  # noqa: E402
-from desk.vault.keyfile import KdfParams  # noqa: E402
-from desk.vault.lifecycle import create_vault  # noqa: E402
+from desk.chain.builders import FeePolicy, SolTransfer, pack_sol_transfers
+from desk.chain.policy import Intent
+from desk.chain.rpc import RpcClient
+from desk.chain.signer import sign
+from desk.core.wallets import MemberRole
+from desk.engine.balances import refresh_balances
+from desk.engine.consolidation import plan_consolidation, run_consolidation
+from desk.engine.txrun import RunContext
+from desk.engine.wallets import create_wallets
+from desk.simnet import RpcServer, SimChain
+from desk.vault.keyfile import KdfParams
+from desk.vault.lifecycle import create_vault
 
 SOL = 1_000_000_000
 
