@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 PUMP_TOKEN_DECIMALS = 6
+PUMP_TOKEN_UNIT = 1_000_000  # atomic units per whole token
 TOKEN_TOTAL_SUPPLY = 1_000_000_000_000_000  # 1e9 tokens × 1e6
 
 
@@ -117,9 +118,9 @@ class Trade:
     def price_lamports_per_token(self) -> float | None:
         """Price in lamports per whole token: curve reserves when known, else the trade's own ratio."""
         if self.v_sol and self.v_tokens:
-            return self.v_sol * 10**PUMP_TOKEN_DECIMALS / self.v_tokens
+            return self.v_sol * PUMP_TOKEN_UNIT / self.v_tokens
         if self.sol_amount and self.token_amount:
-            return self.sol_amount * 10**PUMP_TOKEN_DECIMALS / self.token_amount
+            return self.sol_amount * PUMP_TOKEN_UNIT / self.token_amount
         return None
 
 
