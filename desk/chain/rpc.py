@@ -237,9 +237,9 @@ class RpcClient:
         return out
 
     async def get_transaction(self, signature: str) -> dict[str, Any] | None:
-        """Return a confirmed transaction with its meta, or None if the node does not have it."""
+        """Return a confirmed transaction (base64, see desk.chain.fills.parse_transaction) or None if unknown."""
         result = await self.call("getTransaction", [signature, {
-            "encoding": "json", "maxSupportedTransactionVersion": 0, "commitment": "confirmed"}])
+            "encoding": "base64", "maxSupportedTransactionVersion": 0, "commitment": "confirmed"}])
         return None if result is None else expect_dict(result, "transaction")
 
     async def request_airdrop(self, pubkey: str, lamports: int) -> str:
