@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from desk import __version__
-from desk.commands import chain_cmd, groups_cmd, simnet_cmd, vault_cmd, wallets_cmd
+from desk.commands import chain_cmd, groups_cmd, simnet_cmd, token_cmd, vault_cmd, wallets_cmd
 from desk.commands.common import Context, UsageError
 from desk.config import AppConfig, Endpoints, default_home
 from desk.core.errors import DeskError, WrongPasswordError
@@ -51,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     groups_cmd.register(sub, parent)
     chain_cmd.register(sub, parent)
     simnet_cmd.register(sub, parent)
+    token_cmd.register(sub, parent)
     return parser
 
 
