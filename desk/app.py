@@ -3,6 +3,8 @@
 Init order (:func:`run_gui`):
 
 1. Logging to ``<home>/logs`` (:func:`desk.logs.setup_logging`), before anything else can fail.
+   With ``--simnet`` the simulated network starts next, in-process (:func:`start_simnet`), and the
+   configuration's ``DESK_*`` endpoints point at it; it stops after the loop has closed.
 2. The QApplication: name, version, window icon; quitting on the last closed window is off,
    because the window closes on every lock while the desk keeps running.
 3. The theme: Fusion, the dark palette and ``resources/theme.qss``.
@@ -17,29 +19,36 @@ Init order (:func:`run_gui`):
 
    a. the gate: no vault in the data directory → the create-vault dialog, else the unlock dialog
       (Argon2 runs in a worker thread; the dialog shows a busy bar);
-   b. the session: :func:`build_main_window`, restore the vault's saved layout, show it, load the
-      activity log, arm the idle auto-lock from the vault setting ``auto_lock_minutes`` (default 15);
-   c. the session ends on Lock (button, Ctrl+L, idle), Restore or Quit: save the layout, close the
-      window, lock the vault; Lock and Restore go back to (a), Quit goes on to (9).
+   b. the session: :func:`build_main_window` with a :class:`DeskSession` (wallets, groups, cached
+      balances; the chain client is built on first use), restore the vault's saved layout, show it,
+      load the activity log, start the session (load, then refresh balances every
+      ``balances.refresh_seconds``), arm the idle auto-lock from ``auto_lock_minutes`` (default 15);
+   c. the session ends on Lock (button, Ctrl+L, idle), Restore or Quit: close the panels' dialogs
+      (a transaction run finishes first), close the session (timer, clipboard secret, tasks, chain
+      client), save the layout, close the window, lock the vault; Lock and Restore go back to (a),
+      Quit goes on to (9).
 
 9. Ordered shutdown: the layout is already saved and the vault locked; remaining tasks are
    cancelled and the idle watcher removed. ``run`` returns, which stops the loop; leaving the
    loop's context closes it (joining its worker threads), and garbage collection goes back to the
    interpreter. The exit code goes back to the CLI.
 
-Nothing heavy (solana, httpx, pyqtgraph) is imported here, so the unlock window appears fast.
+Nothing heavy (solana, httpx, pyqtgraph, the simnet) is imported here, so the unlock window appears fast.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import logging
 import math
 import signal
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtGui import QIcon
@@ -58,11 +67,15 @@ from desk.ui.dialogs.unlock import UnlockDialog
 from desk.ui.errorhook import ErrorReporter
 from desk.ui.idle import DEFAULT_MINUTES, IdleWatcher
 from desk.ui.main_window import PANELS, MainWindow
+from desk.ui.session import Changes, DeskSession
 from desk.ui.theme import apply_theme
 from desk.vault.files import VaultPaths
 from desk.vault.keyfile import KdfParams
 from desk.vault.lifecycle import create_vault
 from desk.vault.session import Vault
+
+if TYPE_CHECKING:
+    from desk.simnet.service import Simnet
 
 log = logging.getLogger(__name__)
 
@@ -95,8 +108,33 @@ def create_application(argv: list[str] | None = None) -> QApplication:
 
 
 def build_main_window(vault: Vault, config: AppConfig) -> MainWindow:
-    """Build the main window with every panel for an unlocked vault (not shown, layout not loaded)."""
-    return MainWindow(config, vault)
+    """Build the main window with every panel for an unlocked vault (not shown, layout not loaded).
+
+    The window gets a new :class:`DeskSession` for the vault; start it with ``window.session.start()``
+    and close it with ``window.session.close()`` before the vault locks.
+    """
+    return MainWindow(config, DeskSession(vault, config))
+
+
+def with_simnet_endpoints(config: AppConfig, env: Mapping[str, str]) -> AppConfig:
+    """Return ``config`` pointed at a simnet: its ``DESK_*`` endpoint URLs replace the configured ones."""
+    urls = {**config.endpoints.urls, **{k: v for k, v in env.items() if k in config.endpoints.urls}}
+    return dataclasses.replace(config, endpoints=Endpoints(urls), simnet=True)
+
+
+def start_simnet(config: AppConfig) -> tuple[AppConfig, Simnet | None]:
+    """Start the in-process simnet when ``config.simnet`` asks for it; return the config pointed at it.
+
+    The desk then reaches the simnet over HTTP, through the same code paths as a real network.
+    """
+    if not config.simnet:
+        return config, None
+    from desk.simnet.service import Simnet
+
+    simnet = Simnet.start()
+    env = simnet.env()
+    log.info("simnet started in-process: RPC %s", env.get("DESK_RPC_URL"))
+    return with_simnet_endpoints(config, env), simnet
 
 
 async def self_test_window(home: Path) -> str:
@@ -119,11 +157,13 @@ async def self_test_window(home: Path) -> str:
                    if window.findChild(QDockWidget, spec.object_name) is not window.docks.get(spec.key)]
         await window.activity_panel.refresh()
         rows = window.activity_panel.model.rowCount()
+        await window.session.publish(Changes(wallets=True, groups=True, balances=True))
         window.docks["signals"].hide()
         await window.save_layout()
         reopened = build_main_window(vault, config)
         restored = await reopened.load_layout() and reopened.docks["signals"].isHidden()
         for built in (window, reopened):
+            await built.session.close()
             built.close_now()
             built.deleteLater()
     finally:
@@ -284,6 +324,7 @@ class DeskApp(QObject):
         self.idle.set_timeout_minutes(minutes)
         self.idle.reset()
         self._tasks.spawn(window.activity_panel.refresh(), name="activity-load")
+        window.session.spawn(window.session.start(), name="session-start")
         self.session_started.emit(window)
         reason = await self._end
         await self._end_session(reason)
@@ -295,6 +336,8 @@ class DeskApp(QObject):
         try:
             await self._close_children()
             if window is not None:
+                await window.close_dialogs()
+                await window.session.close()
                 await window.activity_panel.close_tasks()
                 if vault is not None and vault.is_unlocked:
                     await window.save_layout()
@@ -359,6 +402,16 @@ def run_gui(config: AppConfig, *, verbose: bool) -> int:
     """Run the desk's window until the user quits and return the exit code."""
     setup_logging(config.log_dir, verbose=verbose)
     log.info("starting the GUI (%s)", "simnet" if config.simnet else "mainnet")
+    config, simnet = start_simnet(config)
+    try:
+        return _run_gui(config)
+    finally:
+        if simnet is not None:
+            simnet.stop()
+            log.info("simnet stopped")
+
+
+def _run_gui(config: AppConfig) -> int:
     app = create_application()
     collector = GuiThreadCollector(app)
     collector.start()

@@ -17,8 +17,10 @@ from desk.config import AppConfig
 from desk.core.errors import VaultLockedError
 from desk.ui.header import HeaderBar
 from desk.ui.panels.activity import ActivityPanel
+from desk.ui.panels.groups import GroupsPanel
 from desk.ui.panels.placeholder import PlaceholderPanel
-from desk.vault.session import Vault
+from desk.ui.panels.wallets import WalletsPanel
+from desk.ui.session import DeskSession
 
 log = logging.getLogger(__name__)
 
@@ -103,10 +105,13 @@ class MainWindow(QMainWindow):
         restore_requested: Vault > Restore.
 
     Attributes:
+        session: The open vault's wallets, groups and balances.
         header: The header bar.
         docks: Dock widgets by panel key.
         panels: Panel widgets by panel key.
         activity_panel: The activity log panel.
+        wallets_panel: The wallets panel (the multi-wallet selector).
+        groups_panel: The groups panel.
     """
 
     lock_requested = Signal()
@@ -115,10 +120,11 @@ class MainWindow(QMainWindow):
     backup_requested = Signal()
     restore_requested = Signal()
 
-    def __init__(self, config: AppConfig, vault: Vault, parent: QWidget | None = None) -> None:
+    def __init__(self, config: AppConfig, session: DeskSession, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._config = config
-        self._vault = vault
+        self._vault = session.vault
+        self.session = session
         self._closing = False
         self._focused_once = False
         self.setObjectName("mainWindow")
@@ -135,12 +141,15 @@ class MainWindow(QMainWindow):
         self.header = HeaderBar(simnet=config.simnet, lock_action=self.lock_action)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.header)
 
-        self.activity_panel = ActivityPanel(vault.activity)
+        self.activity_panel = ActivityPanel(session.vault.activity)
+        self.wallets_panel = WalletsPanel(session)
+        self.groups_panel = GroupsPanel(session, self.wallets_panel.selected_wallets)
+        built: dict[str, QWidget] = {"activity": self.activity_panel, "wallets": self.wallets_panel,
+                                     "groups": self.groups_panel}
         self.panels: dict[str, QWidget] = {}
         self.docks: dict[str, QDockWidget] = {}
         for spec in PANELS:
-            widget: QWidget = self.activity_panel if spec.key == "activity" \
-                else PlaceholderPanel(spec.title, spec.description)
+            widget = built.get(spec.key) or PlaceholderPanel(spec.title, spec.description)
             self.panels[spec.key] = widget
             dock = QDockWidget(spec.title.replace("&", "&&"), self)  # "&" is a mnemonic marker in Qt
             dock.setObjectName(spec.object_name)
@@ -157,6 +166,27 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.auto_lock_label)
         self.statusBar().addPermanentWidget(QLabel(f"v{__version__}"))
         self.resize(*DEFAULT_SIZE)
+
+        session.status.connect(self.show_status)
+        session.connection_changed.connect(self.header.set_connection)
+        session.wallets_changed.connect(self._on_wallets_or_groups)
+        session.groups_changed.connect(self._on_wallets_or_groups)
+        session.wallets_changed.connect(self._update_total)
+        session.balances_changed.connect(self._update_total)
+        self._on_wallets_or_groups()
+
+    @Slot()
+    def _on_wallets_or_groups(self) -> None:
+        self.header.set_wallet_choices(self.session.groups, self.session.wallets)
+
+    @Slot()
+    def _update_total(self) -> None:
+        self.header.set_total_lamports(self.session.active_total())
+
+    async def close_dialogs(self) -> None:
+        """Close the panels' dialogs, letting a transaction run or key check finish first."""
+        await self.wallets_panel.dialogs.close()
+        await self.groups_panel.dialogs.close()
 
     # -- layout ------------------------------------------------------------------------------
 
@@ -178,10 +208,10 @@ class MainWindow(QMainWindow):
             dock.show()
         d["positions"].raise_()
         d["wallets"].raise_()
-        self.resizeDocks([d["token_feed"], d["chart"], d["order_panel"]], [320, 900, 380],
+        self.resizeDocks([d["token_feed"], d["chart"], d["order_panel"]], [300, 740, 560],
                          Qt.Orientation.Horizontal)
         self.resizeDocks([d["chart"], d["positions"]], [600, 320], Qt.Orientation.Vertical)
-        self.resizeDocks([d["order_panel"], d["wallets"]], [460, 460], Qt.Orientation.Vertical)
+        self.resizeDocks([d["order_panel"], d["wallets"]], [340, 580], Qt.Orientation.Vertical)
 
     @Slot()
     def reset_layout(self) -> None:
@@ -234,6 +264,20 @@ class MainWindow(QMainWindow):
         vault_menu.addSeparator()
         self._add_action(vault_menu, "Quit", self.quit_requested, shortcut=QKeySequence.StandardKey.Quit)
 
+        wallets_menu = bar.addMenu("&Wallets")
+        a = self.wallets_panel.wallet_actions
+        wallets_menu.addActions([a.new, a.import_, a.refresh])
+        wallets_menu.addSeparator()
+        wallets_menu.addActions([a.activate, a.deactivate, a.add_to_group, a.airdrop, a.archive])
+        wallets_menu.addSeparator()
+        wallets_menu.addActions([self.wallets_panel.select_all, self.wallets_panel.select_none,
+                                 self.wallets_panel.invert])
+        groups_menu = bar.addMenu("&Groups")
+        g = self.groups_panel
+        groups_menu.addActions([g.new_group, g.set_receiver, g.add_members, g.remove_members])
+        groups_menu.addSeparator()
+        groups_menu.addActions([g.consolidate, g.distribute])
+
         view_menu = bar.addMenu("&View")
         self.focus_actions: dict[str, QAction] = {}
         goto = view_menu.addMenu("Go to panel")
@@ -283,6 +327,7 @@ class MainWindow(QMainWindow):
 
     # -- status ------------------------------------------------------------------------------
 
+    @Slot(str)
     def show_status(self, text: str) -> None:
         """Show a short message in the status bar."""
         self.status_message.setText(text)

@@ -25,15 +25,23 @@ other Qt warning still fails the test, per ``qt_log_level_fail``).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QApplication
 
+from desk.app import with_simnet_endpoints
+from desk.config import AppConfig, Endpoints
+from desk.simnet import RpcServer, SimChain
+from desk.ui.clipboard import SecretClipboard
 from desk.ui.collector import GuiThreadCollector
+from desk.ui.session import DeskSession
 from desk.ui.theme import apply_theme
+from desk.vault.lifecycle import create_vault
+from desk.vault.session import Vault
+from tests.factories import FAST_KDF, PASSWORD
 from tests.ui.qtasync import QtAsync
 
 OFFSCREEN_WARNING = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
@@ -84,3 +92,39 @@ def qloop(qapp: QApplication) -> Iterator[asyncio.AbstractEventLoop]:
 def aio(qloop: asyncio.AbstractEventLoop) -> QtAsync:
     """Helpers to run and wait on the test's qasync loop."""
     return QtAsync(qloop)
+
+
+@pytest.fixture
+def vault(aio: QtAsync, home: Path) -> Iterator[Vault]:
+    """An unlocked vault in a fresh data directory, locked again after the test."""
+    opened = aio.run(create_vault(home, PASSWORD, FAST_KDF))
+    yield opened
+    aio.run(opened.lock())
+
+
+@pytest.fixture
+def simnet_rpc() -> Iterator[RpcServer]:
+    """A simnet JSON-RPC server on an ephemeral 127.0.0.1 port (its chain is ``.chain``)."""
+    server = RpcServer(SimChain()).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def make_session(aio: QtAsync, vault: Vault, home: Path) -> Iterator[Callable[..., DeskSession]]:
+    """Build DeskSessions on the test vault (``rpc_url=`` points one at a simnet); close them afterwards."""
+    made: list[DeskSession] = []
+
+    def build(*, rpc_url: str | None = None, clear_after_ms: int = 10_000) -> DeskSession:
+        config = AppConfig(home=home, endpoints=Endpoints.from_env())
+        if rpc_url is not None:
+            config = with_simnet_endpoints(config, {"DESK_RPC_URL": rpc_url})
+        session = DeskSession(vault, config, clipboard=SecretClipboard(clear_after_ms=clear_after_ms))
+        made.append(session)
+        return session
+
+    yield build
+    for session in made:
+        aio.run(session.close())
