@@ -10,6 +10,7 @@ from desk.chain.policy import Intent
 from desk.chain.sender import Outcome
 from desk.core.activity import ActivityKind
 from desk.core.errors import ValidationError
+from desk.core.money import format_sol
 from desk.core.wallets import Wallet, WalletGroup
 from desk.engine.consolidation import SYSTEM_ACCOUNT_RENT
 from desk.engine.txrun import ProgressFn, RunContext, execute, resolve_pending
@@ -71,15 +72,17 @@ async def plan_distribution(ctx: RunContext, source: Wallet, group: WalletGroup,
     balances = await ctx.rpc.get_sol_balances([source.pubkey, *(w.pubkey for w in recipients)])
     for wallet in recipients:
         if balances[wallet.pubkey] == 0 and 0 < wanted[wallet.id] < SYSTEM_ACCOUNT_RENT:
-            raise ValidationError(f"{wallet.label} is a new account: it needs at least {SYSTEM_ACCOUNT_RENT} lamports "
-                                  "(the rent-exempt minimum).")
+            raise ValidationError(f"{wallet.label} is a new account: it needs at least "
+                                  f"{format_sol(SYSTEM_ACCOUNT_RENT)} SOL (the rent-exempt minimum).")
     moves = [SolTransfer(source.pubkey, w.pubkey, wanted[w.id]) for w in recipients if wanted[w.id] > 0]
     txs = tuple(pack_sol_transfers(source.pubkey, moves, fees))
     plan = DistributionPlan(source, group, txs, {w.pubkey: w for w in recipients}, balances[source.pubkey])
     left = plan.source_balance - plan.total - plan.fees
     if left < 0 or 0 < left < SYSTEM_ACCOUNT_RENT:
-        raise ValidationError(f"{source.label} holds {plan.source_balance} lamports; sending {plan.total} plus "
-                              f"{plan.fees} in fees would leave {left} (must be 0 or at least {SYSTEM_ACCOUNT_RENT}).")
+        raise ValidationError(
+            f"{source.label} holds {format_sol(plan.source_balance)} SOL; sending {format_sol(plan.total)} plus "
+            f"{format_sol(plan.fees)} in fees would leave {format_sol(left)} SOL (it must be 0 or at least "
+            f"{format_sol(SYSTEM_ACCOUNT_RENT)}).")
     return plan
 
 

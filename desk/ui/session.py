@@ -314,8 +314,7 @@ class DeskSession(QObject):
 
     async def set_receiver(self, group: WalletGroup, wallet: Wallet) -> None:
         """Make ``wallet`` the group's only receiver (it stops being one of its sources)."""
-        await self.vault.groups.remove_members(group.id, [*group.receivers, wallet.id])
-        await self.vault.groups.add_members(group.id, [wallet.id], MemberRole.RECEIVER)
+        await self.vault.groups.set_receiver(group.id, wallet.id)
         await self.publish(Changes(groups=True, wallets=True))
 
     def group(self, group_id: str) -> WalletGroup | None:

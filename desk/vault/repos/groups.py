@@ -56,6 +56,19 @@ class GroupRepo:
 
         await self._db.run(_add)
 
+    async def set_receiver(self, group_id: str, wallet_id: str) -> None:
+        """Make ``wallet_id`` the group's only receiver (it stops being a source), in one transaction."""
+
+        def _set(conn: Connection) -> None:
+            with transaction(conn):
+                conn.execute("DELETE FROM group_members WHERE group_id = ? AND (role = 'receiver' OR wallet_id = ?)",
+                             (group_id, wallet_id))
+                conn.execute("INSERT INTO group_members(group_id, wallet_id, role) VALUES (?, ?, 'receiver')",
+                             (group_id, wallet_id))
+                conn.execute("UPDATE wallet_groups SET updated_ms = ? WHERE id = ?", (now_ms(), group_id))
+
+        await self._db.run(_set)
+
     async def remove_members(self, group_id: str, wallet_ids: Sequence[str]) -> None:
         """Take wallets out of a group in every role."""
 
