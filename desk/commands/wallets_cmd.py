@@ -10,7 +10,14 @@ from desk.core.errors import WrongPasswordError
 from desk.core.money import format_sol
 from desk.core.wallets import Wallet
 from desk.engine.balances import load_sheet
-from desk.engine.wallets import EXPORT_FORMATS, archive_wallets, create_wallets, export_key, set_active
+from desk.engine.wallets import (
+    EXPORT_FORMATS,
+    archive_wallets,
+    create_pumpportal_wallet,
+    create_wallets,
+    export_key,
+    set_active,
+)
 from desk.vault import keyfile
 from desk.vault.fieldcrypt import wipe
 from desk.vault.session import Vault
@@ -26,6 +33,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], parent: a
     new.add_argument("--count", type=int, default=1)
     new.add_argument("--label", default="Wallet")
     new.add_argument("--group")
+    new.add_argument("--pumpportal", action="store_true",
+                     help="create a PumpPortal bot wallet (key + API key) through its create-wallet endpoint")
     imp = actions.add_parser("import", help="import keys or a legacy export (preview first)", parents=[parent])
     imp.add_argument("file", type=Path)
     imp.add_argument("--format", choices=IMPORT_FORMATS, default="auto")
@@ -65,6 +74,14 @@ async def run(ctx: Context, args: argparse.Namespace) -> int:
 
         return await run_import(ctx, args)
     async with unlocked(ctx) as vault:
+        if action == "new" and args.pumpportal:
+            label = "PumpPortal" if args.label == "Wallet" else args.label
+            made = [await create_pumpportal_wallet(vault, ctx.config.endpoints.get("DESK_PUMPPORTAL_API"),
+                                                   label=label, group=args.group)]
+            ctx.emit({"ok": True, "created": [wallet_doc(made[0], [args.group] if args.group else [], None, 0)]},
+                     f"{made[0].label:<20} {made[0].pubkey}\nCreated a PumpPortal wallet; its API key is sealed in "
+                     "the vault.")
+            return 0
         if action == "new":
             made = await create_wallets(vault, args.count, label=args.label, group=args.group)
             groups = [args.group] if args.group else []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
+import httpx
 from solders.keypair import Keypair
 
 from desk.core.activity import ActivityKind
@@ -14,6 +15,7 @@ from desk.vault.fieldcrypt import wipe
 from desk.vault.importers import ImportPlan, ImportSummary
 from desk.vault.repos.wallets import NewWallet
 from desk.vault.session import Vault
+from desk.venues.pumpportal.wallets import create_wallet
 
 MAX_CREATE = 1000
 EXPORT_FORMATS = ("base58", "cli-json")
@@ -89,3 +91,20 @@ async def apply_import(vault: Vault, plan: ImportPlan) -> ImportSummary:
         "format": plan.format, "added": summary.added, "upgraded": summary.upgraded,
         "duplicates": summary.duplicates, "invalid": summary.invalid})
     return summary
+
+
+async def create_pumpportal_wallet(vault: Vault, api_base: str, *, label: str = "PumpPortal",
+                                   group: str | None = None, transport: httpx.AsyncBaseTransport | None = None
+                                   ) -> Wallet:
+    """Create a PumpPortal bot wallet through its create-wallet endpoint and store key and API key sealed."""
+    async with httpx.AsyncClient(transport=transport) as http:
+        created = await create_wallet(http, api_base)
+    taken = {w.label for w in await vault.wallets.list()}
+    name = label if label not in taken else next_labels(label, 1, taken)[0]
+    [wallet] = await vault.wallets.add_many([NewWallet(name, WalletKind.PUMPPORTAL, created.pubkey,
+                                                       created.private_key, created.api_key)])
+    if group:
+        target = await vault.groups.find(group)
+        await vault.groups.add_members(target.id, [wallet.id], MemberRole.SOURCE)
+    await vault.activity.append(ActivityKind.WALLETS_ADDED, {"count": 1, "kind": "pumpportal"})
+    return wallet
