@@ -199,6 +199,12 @@ CREATE TABLE chain_txs (
 );
 CREATE INDEX chain_txs_by_ref ON chain_txs(network, purpose, ref, state);
 """,
+    3: """
+ALTER TABLE fills RENAME COLUMN token_delta TO tokens;
+ALTER TABLE fills RENAME COLUMN sol_delta TO sol_lamports;
+CREATE INDEX fills_by_order ON fills(order_id);
+CREATE INDEX orders_by_time ON orders(network, created_ms);
+""",
 }
 
 LATEST_VERSION = max(MIGRATIONS)

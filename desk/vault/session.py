@@ -13,6 +13,7 @@ from desk.vault.repos.activity import ActivityRepo
 from desk.vault.repos.balances import BalanceRepo
 from desk.vault.repos.chain_txs import ChainTxRepo
 from desk.vault.repos.groups import GroupRepo
+from desk.vault.repos.journal import JournalRepo
 from desk.vault.repos.settings import SettingsRepo
 from desk.vault.repos.wallets import WalletRepo
 
@@ -32,6 +33,7 @@ class Vault:
         groups: Wallet group repository.
         balances: Cached balances.
         chain_txs: Transactions sent by the desk.
+        journal: Orders, legs and fills.
     """
 
     def __init__(self, paths: VaultPaths, keyfile: KeyFile, db: Database, dek: bytearray) -> None:
@@ -46,6 +48,7 @@ class Vault:
         self.groups = GroupRepo(db)
         self.balances = BalanceRepo(db)
         self.chain_txs = ChainTxRepo(db)
+        self.journal = JournalRepo(db)
 
     @property
     def vault_id(self) -> str:
