@@ -43,6 +43,10 @@ class Intent:
         programs: Programs the transaction may invoke.
         max_sol_out: Most lamports each of our wallets may send (fees excluded); missing = no limit.
         max_priority_fee: Most lamports of priority fee per transaction.
+        fee_allowance: Lamports our wallets may send, in total, to addresses outside ``destinations``
+            (a venue's own fee transfer, e.g. PumpPortal's 0.5%); 0 refuses any such transfer.
+        tip_accounts: Addresses that count as tips, capped by ``max_tip``.
+        max_tip: Most lamports of tips per transaction.
     """
 
     our_wallets: frozenset[str]
@@ -50,6 +54,9 @@ class Intent:
     programs: frozenset[str] = TRANSFER_PROGRAMS
     max_sol_out: Mapping[str, int] = field(default_factory=dict)
     max_priority_fee: int = 10_000_000
+    fee_allowance: int = 0
+    tip_accounts: frozenset[str] = frozenset()
+    max_tip: int = 0
 
 
 def check(message: MessageV0, intent: Intent) -> None:
@@ -61,6 +68,7 @@ def check(message: MessageV0, intent: Intent) -> None:
         raise PolicyViolationError(f"Refused: the fee payer {keys[0] if keys else '?'} is not one of your wallets.")
     signers = set(keys[: message.header.num_required_signatures])
     sol_out: dict[str, int] = {}
+    unknown = {"fee": 0, "tip": 0}
     cu_limit, cu_price = 200_000, 0
     for ix in message.instructions:
         program = keys[ix.program_id_index]
@@ -69,7 +77,7 @@ def check(message: MessageV0, intent: Intent) -> None:
         data = bytes(ix.data)
         accounts = [keys[i] for i in ix.accounts]
         if program == SYSTEM_PROGRAM:
-            _check_system(data, accounts, intent, signers, sol_out)
+            _check_system(data, accounts, intent, signers, sol_out, unknown)
         elif program in (TOKEN_PROGRAM, TOKEN_2022_PROGRAM):
             _check_token(data, accounts, intent)
         elif program == ASSOCIATED_TOKEN_PROGRAM:
@@ -89,7 +97,7 @@ def check(message: MessageV0, intent: Intent) -> None:
 
 
 def _check_system(data: bytes, accounts: list[str], intent: Intent, signers: set[str],
-                  sol_out: dict[str, int]) -> None:
+                  sol_out: dict[str, int], unknown: dict[str, int]) -> None:
     if len(data) < 4:
         raise PolicyViolationError("Refused: a malformed System instruction.")
     (kind,) = struct.unpack_from("<I", data)
@@ -98,8 +106,17 @@ def _check_system(data: bytes, accounts: list[str], intent: Intent, signers: set
     (lamports,) = struct.unpack_from("<Q", data, 4)
     source, dest = accounts[0], accounts[1]
     if source in intent.our_wallets:
+        if dest in intent.tip_accounts:
+            unknown["tip"] += lamports
+            if unknown["tip"] > intent.max_tip:
+                raise PolicyViolationError(f"Refused: the transaction tips {unknown['tip']} lamports, more than the "
+                                           f"{intent.max_tip} you set.")
+            return
         if dest not in intent.destinations:
-            raise PolicyViolationError(f"Refused: the transaction sends SOL to an unknown address ({dest}).")
+            unknown["fee"] += lamports
+            if unknown["fee"] > intent.fee_allowance:
+                raise PolicyViolationError(f"Refused: the transaction sends SOL to an unknown address ({dest}).")
+            return
         sol_out[source] = sol_out.get(source, 0) + lamports
     elif source in signers:
         raise PolicyViolationError(f"Refused: a transfer from {source}, which is not one of your wallets.")

@@ -26,6 +26,7 @@ from desk.chain.rpctypes import (
     RpcProtocolError,
     RpcUnavailableError,
     SignatureStatus,
+    Simulation,
     TokenBalance,
     context_value,
     expect_dict,
@@ -221,6 +222,21 @@ class RpcClient:
         if not isinstance(result, str):
             raise RpcProtocolError("The node did not return a transaction signature.")
         return result
+
+    async def simulate(self, raw: bytes, accounts: Sequence[str]) -> Simulation:
+        """Simulate a (possibly unsigned) transaction and return its error, logs and the accounts after it."""
+        result = await self.call("simulateTransaction", [
+            base64.b64encode(raw).decode(),
+            {"encoding": "base64", "sigVerify": False, "replaceRecentBlockhash": False, "commitment": "confirmed",
+             "accounts": {"encoding": "base64", "addresses": list(accounts)}},
+        ])
+        value = expect_dict(context_value(result, "simulation"), "simulation")
+        post = expect_list(value.get("accounts") or [None] * len(accounts), "simulated accounts")
+        if len(post) != len(accounts):
+            raise RpcProtocolError("The node simulated a different number of accounts than asked for.")
+        logs = value.get("logs") or []
+        return Simulation(value.get("err"), tuple(str(line) for line in logs if isinstance(line, str)),
+                          {key: parse_account(item) for key, item in zip(accounts, post, strict=True)})
 
     async def get_signature_statuses(self, signatures: Sequence[str]) -> dict[str, SignatureStatus | None]:
         """Return the status of each signature (None if unknown), 256 per request."""

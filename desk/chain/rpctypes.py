@@ -100,6 +100,21 @@ class TokenBalance:
     lamports: int
 
 
+@dataclass(frozen=True, slots=True)
+class Simulation:
+    """What a simulated transaction would do.
+
+    Attributes:
+        err: The error it would fail with (validator JSON), or None.
+        logs: Program logs.
+        accounts: Requested accounts after the transaction (None = would not exist).
+    """
+
+    err: Any
+    logs: tuple[str, ...]
+    accounts: dict[str, AccountInfo | None]
+
+
 def expect_int(value: Any, what: str) -> int:
     """Return ``value`` if it is a non-negative int (not bool), else raise."""
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:

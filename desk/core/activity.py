@@ -28,6 +28,9 @@ class ActivityKind(StrEnum):
     WALLETS_IMPORTED = "wallets_imported"
     CONSOLIDATED = "consolidated"
     DISTRIBUTED = "distributed"
+    ORDER_PLACED = "order_placed"
+    SIGNAL_RECEIVED = "signal_received"
+    LAUNCHED = "launched"
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,281 @@
+"""Multi-wallet order execution: one request, one leg per wallet, every leg journaled from chain truth.
+
+Per round, every leg is built by its venue, checked (static policy, then simulation), signed with
+only the wallet's own key, and submitted concurrently; confirmation is one batched status query for
+all of them. A leg whose transaction is known dead (its blockhash expired with no status) is rebuilt
+in the next round; a leg is never sent as a second transaction while the first might still land.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+
+from solders.hash import Hash
+from solders.message import MessageV0
+from solders.signature import Signature
+from solders.transaction import VersionedTransaction
+
+from desk.chain.fills import fill_for, parse_transaction
+from desk.chain.policy import check as policy_check
+from desk.chain.rpc import RpcClient
+from desk.chain.sender import Outcome, Sender
+from desk.chain.signer import sign
+from desk.core.activity import ActivityKind
+from desk.core.clock import now_ms
+from desk.core.errors import DeskError
+from desk.core.market import Side
+from desk.core.positions import TradeFill
+from desk.core.wallets import Wallet
+from desk.engine.keys import keypairs_for
+from desk.engine.trading import LEG_TRANSITIONS, Leg, LegState, OrderRequest, Venue, simulate_check, trade_intent
+from desk.vault.repos.journal import LegRecord, OrderRecord
+from desk.vault.session import Vault
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class LegUpdate:
+    """A leg's state, as the order-legs panel shows it.
+
+    Attributes:
+        order_id: Order.
+        leg_id: Leg attempt id.
+        wallet_id: Wallet.
+        wallet_label: Wallet label.
+        attempt: Attempt number.
+        state: building, signed, sent, confirmed, failed, expired.
+        signature: Transaction signature once known.
+        reason: Plain words for a failure.
+    """
+
+    order_id: str
+    leg_id: str
+    wallet_id: str
+    wallet_label: str
+    attempt: int
+    state: LegState
+    signature: str | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class OrderResult:
+    """How an order ended.
+
+    Attributes:
+        order_id: Order.
+        legs: The final state of each wallet's leg.
+        fills: Fills journaled from the confirmed legs.
+    """
+
+    order_id: str
+    legs: tuple[LegUpdate, ...]
+    fills: tuple[TradeFill, ...] = field(default=())
+
+    @property
+    def status(self) -> str:
+        """filled, partial or failed."""
+        done = sum(leg.state is LegState.CONFIRMED for leg in self.legs)
+        return "filled" if done == len(self.legs) else "partial" if done else "failed"
+
+
+VenueChooser = Callable[[OrderRequest, Wallet], Venue]
+
+
+@dataclass
+class _LegRun:
+    leg: Leg
+    update: LegUpdate
+    tx: VersionedTransaction | None = None
+    last_valid: int = 0
+
+
+class OrderEngine:
+    """Executes orders across wallets.
+
+    Args:
+        vault: The unlocked vault (keys, journal).
+        rpc: The chain.
+        network: Network name for every stored row.
+        choose_venue: Picks the venue for a request and wallet.
+        on_update: Called (on the loop) with every leg state change.
+        max_attempts: Transactions per leg at most (a new one only after the previous is known dead).
+        sender: Sends and confirms (a default one over ``rpc``).
+    """
+
+    def __init__(self, vault: Vault, rpc: RpcClient, network: str, choose_venue: VenueChooser, *,
+                 on_update: Callable[[LegUpdate], None] | None = None, max_attempts: int = 2,
+                 sender: Sender | None = None) -> None:
+        self._vault = vault
+        self._rpc = rpc
+        self._network = network
+        self._choose = choose_venue
+        self._on_update = on_update
+        self._max_attempts = max_attempts
+        self._sender = sender or Sender(rpc)
+
+    async def place(self, request: OrderRequest, wallets: Sequence[Wallet]) -> OrderResult:
+        """Run ``request`` on every wallet and return the outcome, fills journaled."""
+        request.check()
+        if not wallets:
+            raise DeskError("Select at least one wallet for the order.")
+        order_id = str(uuid.uuid4())
+        venue_name = self._choose(request, wallets[0]).name
+        await self._vault.journal.add_order(OrderRecord(
+            order_id, self._network, request.side.value, request.mint, venue_name,
+            {"sol_each": request.sol_each, "percent": request.percent, "tokens_each": request.tokens_each,
+             "slippage_bps": request.slippage_bps, "priority_fee": request.priority_fee, "tip": request.tip,
+             "wallets": len(wallets)}, "running", request.signal_id, now_ms()))
+        runs = [await self._start(order_id, leg) for leg in await self._size(request, wallets)]
+        pending = [r for r in runs if r.update.state is LegState.BUILDING]
+        for attempt in range(1, self._max_attempts + 1):
+            if not pending:
+                break
+            if attempt > 1:
+                pending = [await self._move(r, LegState.BUILDING, attempt=attempt, new_leg=True) for r in pending]
+            await asyncio.gather(*(self._build(r, request) for r in pending))
+            pending = await self._send([r for r in pending if r.update.state in (LegState.SIGNED, LegState.SENT)])
+        for run in pending:
+            await self._move(run, LegState.FAILED, reason="its transactions expired without landing; not retried")
+        fills = await self._journal(order_id, request, [r for r in runs if r.update.state is LegState.CONFIRMED])
+        result = OrderResult(order_id, tuple(r.update for r in runs), tuple(fills))
+        await self._vault.journal.set_order_status(order_id, result.status)
+        await self._vault.activity.append(ActivityKind.ORDER_PLACED, {
+            "order": order_id, "side": request.side.value, "mint": request.mint, "venue": venue_name,
+            "wallets": len(wallets), "confirmed": sum(r.update.state is LegState.CONFIRMED for r in runs),
+            "network": self._network, "signal": request.signal_id})
+        return result
+
+    async def _size(self, request: OrderRequest, wallets: Sequence[Wallet]) -> list[Leg]:
+        legs: list[Leg] = []
+        for wallet in wallets:
+            accounts = [t for t in await self._rpc.get_token_balances(wallet.pubkey) if t.mint == request.mint]
+            held = sum(t.amount for t in accounts)
+            if request.side is Side.BUY:
+                legs.append(Leg(wallet, sol_in=request.sol_each, token_accounts=tuple(t.account for t in accounts)))
+            else:
+                tokens = min(request.tokens_each, held) if request.tokens_each else held * request.percent // 100
+                legs.append(Leg(wallet, tokens_out=tokens, token_accounts=tuple(t.account for t in accounts)))
+        return legs
+
+    async def _start(self, order_id: str, leg: Leg) -> _LegRun:
+        run = _LegRun(leg, LegUpdate(order_id, str(uuid.uuid4()), leg.wallet.id, leg.wallet.label, 1,
+                                     LegState.BUILDING))
+        await self._save(run)
+        if not leg.wallet.has_private_key and leg.wallet.kind.value != "pumpportal":
+            await self._move(run, LegState.FAILED, reason="watch-only wallet: no key to sign with")
+        elif leg.sol_in == 0 and leg.tokens_out == 0:
+            await self._move(run, LegState.FAILED, reason="the wallet holds none of this token")
+        return run
+
+    async def _build(self, run: _LegRun, request: OrderRequest) -> None:
+        venue = self._choose(request, run.leg.wallet)
+        try:
+            built = await venue.build(run.leg, request)
+            if built.signature is not None:  # the venue signed and sent it (Lightning)
+                height = await self._rpc.get_block_height()
+                run.last_valid = height + 150
+                await self._move(run, LegState.SENT, signature=built.signature)
+                return
+            assert built.tx is not None
+            blockhash, last_valid = await self._rpc.get_latest_blockhash()
+            tx = _fresh_blockhash(built.tx, blockhash)
+            built = replace(built, tx=tx)
+            intent = trade_intent(run.leg, request, built)
+            policy_check(tx.message, intent)  # type: ignore[arg-type]
+            await simulate_check(self._rpc, run.leg, request, built)
+            async with keypairs_for(self._vault, [run.leg.wallet]) as keypairs:
+                signed = sign(tx.message, keypairs, intent, existing=list(tx.signatures))  # type: ignore[arg-type]
+            run.tx, run.last_valid = signed, last_valid
+            await self._move(run, LegState.SIGNED, signature=str(signed.signatures[0]))
+        except DeskError as e:
+            await self._move(run, LegState.FAILED, reason=str(e))
+
+    async def _send(self, runs: list[_LegRun]) -> list[_LegRun]:
+        """Send every signed leg, wait for all; return the legs whose transaction is known dead."""
+        if not runs:
+            return []
+        by_sig = {r.update.signature: r for r in runs if r.update.signature}
+        to_send = [(r.tx, r.last_valid) for r in runs if r.tx is not None and r.update.state is LegState.SIGNED]
+        for run in runs:
+            if run.update.state is LegState.SIGNED:
+                await self._move(run, LegState.SENT)
+        outcomes: list[Outcome] = []
+        if to_send:
+            outcomes += await self._sender.send_all([(tx, lv) for tx, lv in to_send if tx is not None])
+        already: dict[str, tuple[bytes | None, int]] = {
+            str(r.update.signature): (None, r.last_valid) for r in runs if r.tx is None}
+        if already:
+            settled: dict[str, Outcome] = {}
+            outcomes += await self._sender.wait(already, settled, lambda o: settled.__setitem__(o.signature, o))
+        dead: list[_LegRun] = []
+        for outcome in outcomes:
+            run = by_sig[outcome.signature]
+            if outcome.state == "confirmed":
+                await self._move(run, LegState.CONFIRMED)
+            elif outcome.state == "expired" or (outcome.state == "failed" and outcome.err == "BlockhashNotFound"):
+                await self._move(run, LegState.EXPIRED, reason=outcome.reason)
+                dead.append(run)
+            elif outcome.state == "failed":
+                await self._move(run, LegState.FAILED, reason=outcome.reason)
+            else:
+                log.info("leg %s still unconfirmed when waiting stopped", run.update.leg_id)
+        return dead
+
+    async def _journal(self, order_id: str, request: OrderRequest, runs: list[_LegRun]) -> list[TradeFill]:
+        fills: list[TradeFill] = []
+        for run in runs:
+            for _ in range(20):
+                result = await self._rpc.get_transaction(str(run.update.signature))
+                if result is not None:
+                    fill = fill_for(parse_transaction(result), wallet=run.leg.wallet.pubkey,
+                                    wallet_id=run.leg.wallet.id, mint=request.mint, network=self._network)
+                    if fill is not None:
+                        fills.append(fill)
+                    break
+                await asyncio.sleep(0.25)
+        await self._vault.journal.add_fills(fills, order_id=order_id)
+        return fills
+
+    async def _move(self, run: _LegRun, state: LegState, *, signature: str | None = None, reason: str = "",
+                    attempt: int | None = None, new_leg: bool = False) -> _LegRun:
+        if state not in LEG_TRANSITIONS[run.update.state] and state is not run.update.state:
+            raise DeskError(f"A leg cannot go from {run.update.state} to {state}.")
+        update = replace(run.update, state=state, reason=reason,
+                         signature=signature or (None if new_leg else run.update.signature),
+                         attempt=attempt or run.update.attempt,
+                         leg_id=str(uuid.uuid4()) if new_leg else run.update.leg_id)
+        run.update = update
+        if new_leg:
+            run.tx = None
+        await self._save(run)
+        if self._on_update:
+            self._on_update(update)
+        return run
+
+    async def _save(self, run: _LegRun) -> None:
+        u = run.update
+        await self._vault.journal.save_leg(LegRecord(u.leg_id, u.order_id, u.wallet_id, u.attempt, u.signature,
+                                                     run.last_valid or None, u.state.value, u.reason or None))
+
+
+def _fresh_blockhash(tx: VersionedTransaction, blockhash: str) -> VersionedTransaction:
+    """Put our own recent blockhash into an unsigned venue transaction, so its expiry height is known exactly.
+
+    A transaction that already carries a signature keeps its blockhash (changing it would void that
+    signature); the engine then uses a later blockhash's expiry, which is never earlier than the real one.
+    """
+    if any(sig != Signature.default() for sig in tx.signatures):
+        return tx
+    message = tx.message
+    if not isinstance(message, MessageV0):
+        return tx
+    fresh = MessageV0(message.header, message.account_keys, Hash.from_string(blockhash), message.instructions,
+                      message.address_table_lookups)
+    return VersionedTransaction.populate(fresh, list(tx.signatures))
+
