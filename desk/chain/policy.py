@@ -47,6 +47,8 @@ class Intent:
             (a venue's own fee transfer, e.g. PumpPortal's 0.5%); 0 refuses any such transfer.
         tip_accounts: Addresses that count as tips, capped by ``max_tip``.
         max_tip: Most lamports of tips per transaction.
+        token_destinations_checked: Refuse token transfers from our wallets to addresses outside
+            ``destinations``. Trades turn this off because their token outflow is bounded by simulation.
     """
 
     our_wallets: frozenset[str]
@@ -57,6 +59,7 @@ class Intent:
     fee_allowance: int = 0
     tip_accounts: frozenset[str] = frozenset()
     max_tip: int = 0
+    token_destinations_checked: bool = True
 
 
 def check(message: MessageV0, intent: Intent) -> None:
@@ -66,7 +69,6 @@ def check(message: MessageV0, intent: Intent) -> None:
         raise PolicyViolationError("Refused: the transaction uses address lookup tables the desk cannot inspect.")
     if not keys or keys[0] not in intent.our_wallets:
         raise PolicyViolationError(f"Refused: the fee payer {keys[0] if keys else '?'} is not one of your wallets.")
-    signers = set(keys[: message.header.num_required_signatures])
     sol_out: dict[str, int] = {}
     unknown = {"fee": 0, "tip": 0}
     cu_limit, cu_price = 200_000, 0
@@ -77,7 +79,7 @@ def check(message: MessageV0, intent: Intent) -> None:
         data = bytes(ix.data)
         accounts = [keys[i] for i in ix.accounts]
         if program == SYSTEM_PROGRAM:
-            _check_system(data, accounts, intent, signers, sol_out, unknown)
+            _check_system(data, accounts, intent, sol_out, unknown)
         elif program in (TOKEN_PROGRAM, TOKEN_2022_PROGRAM):
             _check_token(data, accounts, intent)
         elif program == ASSOCIATED_TOKEN_PROGRAM:
@@ -96,8 +98,8 @@ def check(message: MessageV0, intent: Intent) -> None:
                                   f"more than the {limit} intended.")
 
 
-def _check_system(data: bytes, accounts: list[str], intent: Intent, signers: set[str],
-                  sol_out: dict[str, int], unknown: dict[str, int]) -> None:
+def _check_system(data: bytes, accounts: list[str], intent: Intent, sol_out: dict[str, int],
+                  unknown: dict[str, int]) -> None:
     if len(data) < 4:
         raise PolicyViolationError("Refused: a malformed System instruction.")
     (kind,) = struct.unpack_from("<I", data)
@@ -118,8 +120,6 @@ def _check_system(data: bytes, accounts: list[str], intent: Intent, signers: set
                 raise PolicyViolationError(f"Refused: the transaction sends SOL to an unknown address ({dest}).")
             return
         sol_out[source] = sol_out.get(source, 0) + lamports
-    elif source in signers:
-        raise PolicyViolationError(f"Refused: a transfer from {source}, which is not one of your wallets.")
 
 
 def _check_token(data: bytes, accounts: list[str], intent: Intent) -> None:
@@ -131,7 +131,7 @@ def _check_token(data: bytes, accounts: list[str], intent: Intent) -> None:
     else:
         raise PolicyViolationError(f"Refused: an unexpected token instruction (kind {kind}); approvals and authority "
                               "changes are never signed.")
-    if authority in intent.our_wallets and dest not in intent.destinations:
+    if authority in intent.our_wallets and intent.token_destinations_checked and dest not in intent.destinations:
         raise PolicyViolationError(f"Refused: the transaction moves tokens or rent to an unknown address ({dest}).")
 
 

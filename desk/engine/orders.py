@@ -16,8 +16,10 @@ from dataclasses import dataclass, field, replace
 
 from solders.hash import Hash
 from solders.message import MessageV0
+from solders.pubkey import Pubkey
 from solders.signature import Signature
 from solders.transaction import VersionedTransaction
+from spl.token.instructions import get_associated_token_address
 
 from desk.chain.fills import fill_for, parse_transaction
 from desk.chain.policy import check as policy_check
@@ -26,6 +28,9 @@ from desk.chain.sender import Outcome, Sender
 from desk.chain.signer import sign
 from desk.core.activity import ActivityKind
 from desk.core.clock import now_ms
+from desk.core.curve import CurveState
+from desk.core.curve import buy as curve_buy
+from desk.core.curve import sell as curve_sell
 from desk.core.errors import DeskError
 from desk.core.market import Side
 from desk.core.positions import TradeFill
@@ -34,6 +39,7 @@ from desk.engine.keys import keypairs_for
 from desk.engine.trading import LEG_TRANSITIONS, Leg, LegState, OrderRequest, Venue, simulate_check, trade_intent
 from desk.vault.repos.journal import LegRecord, OrderRecord
 from desk.vault.session import Vault
+from desk.venues.pumpfun.curve_account import bonding_curve_address, decode_bonding_curve
 
 log = logging.getLogger(__name__)
 
@@ -152,15 +158,28 @@ class OrderEngine:
         return result
 
     async def _size(self, request: OrderRequest, wallets: Sequence[Wallet]) -> list[Leg]:
+        """Size each wallet's leg and quote it on the live curve (when the token is still on one)."""
+        mint_key = Pubkey.from_string(request.mint)
+        curve_key = str(bonding_curve_address(mint_key))
+        accounts = await self._rpc.get_multiple_accounts([request.mint, curve_key])
+        mint_account, curve_account = accounts[request.mint], accounts[curve_key]
+        if mint_account is None:
+            raise DeskError(f"The token {request.mint} does not exist on {self._network}.")
+        curve = _curve_state(curve_account.data if curve_account else b"")
+        program = Pubkey.from_string(mint_account.owner)
         legs: list[Leg] = []
         for wallet in wallets:
-            accounts = [t for t in await self._rpc.get_token_balances(wallet.pubkey) if t.mint == request.mint]
-            held = sum(t.amount for t in accounts)
+            held_accounts = [t for t in await self._rpc.get_token_balances(wallet.pubkey) if t.mint == request.mint]
+            ata = str(get_associated_token_address(Pubkey.from_string(wallet.pubkey), mint_key, program))
+            watched = tuple(dict.fromkeys([*(t.account for t in held_accounts), ata]))
+            held = sum(t.amount for t in held_accounts)
             if request.side is Side.BUY:
-                legs.append(Leg(wallet, sol_in=request.sol_each, token_accounts=tuple(t.account for t in accounts)))
+                quoted = _quote(lambda c: curve_buy(c, request.sol_each).tokens, curve)
+                legs.append(Leg(wallet, sol_in=request.sol_each, token_accounts=watched, quoted=quoted))
             else:
                 tokens = min(request.tokens_each, held) if request.tokens_each else held * request.percent // 100
-                legs.append(Leg(wallet, tokens_out=tokens, token_accounts=tuple(t.account for t in accounts)))
+                quoted = curve_sell(curve, tokens).seller_receives if curve and tokens > 0 else None
+                legs.append(Leg(wallet, tokens_out=tokens, token_accounts=watched, quoted=quoted))
         return legs
 
     async def _start(self, order_id: str, leg: Leg) -> _LegRun:
@@ -262,6 +281,30 @@ class OrderEngine:
         u = run.update
         await self._vault.journal.save_leg(LegRecord(u.leg_id, u.order_id, u.wallet_id, u.attempt, u.signature,
                                                      run.last_valid or None, u.state.value, u.reason or None))
+
+
+def _quote(compute: Callable[[CurveState], int], curve: CurveState | None) -> int | None:
+    """Quote on the curve, or None when there is no live curve or the trade does not fit it."""
+    if curve is None:
+        return None
+    try:
+        return compute(curve)
+    except DeskError:
+        return None
+
+
+def _curve_state(data: bytes) -> CurveState | None:
+    """Decode a live bonding curve; None if there is none or it has graduated."""
+    if not data:
+        return None
+    try:
+        account = decode_bonding_curve(data)
+    except DeskError:
+        return None
+    if account.complete:
+        return None
+    return CurveState(account.virtual_token_reserves, account.virtual_quote_reserves, account.real_token_reserves,
+                      account.real_quote_reserves, account.token_total_supply, account.complete)
 
 
 def _fresh_blockhash(tx: VersionedTransaction, blockhash: str) -> VersionedTransaction:

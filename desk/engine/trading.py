@@ -102,12 +102,15 @@ class Leg:
         sol_in: Buy: lamports to spend (before fees).
         tokens_out: Sell: atomic units to sell.
         token_accounts: The wallet's token accounts of the mint (for the simulation check).
+        quoted: Tokens a buy should get, or lamports a sell should get (before slippage), from the live curve;
+            None when no quote was possible (the simulation then bounds only what leaves the wallet).
     """
 
     wallet: Wallet
     sol_in: int = 0
     tokens_out: int = 0
     token_accounts: tuple[str, ...] = ()
+    quoted: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +142,7 @@ def trade_intent(leg: Leg, request: OrderRequest, built: Built) -> Intent:
     """The static policy for a trade: our fee payer, trade programs only, tips and venue fee capped."""
     return Intent(our_wallets=frozenset({leg.wallet.pubkey}), destinations=frozenset(), programs=TRADE_PROGRAMS,
                   max_priority_fee=max(request.priority_fee, 0) + 1, fee_allowance=built.fee_allowance,
-                  tip_accounts=JITO_TIP_ACCOUNTS, max_tip=request.tip)
+                  tip_accounts=JITO_TIP_ACCOUNTS, max_tip=request.tip, token_destinations_checked=False)
 
 
 def max_sol_out(leg: Leg, request: OrderRequest, built: Built) -> int:
@@ -177,6 +180,16 @@ async def simulate_check(rpc: RpcClient, leg: Leg, request: OrderRequest, built:
     if tokens_before - tokens_after > allowed:
         raise PolicyViolationError(f"Refused: the transaction would move {tokens_before - tokens_after} tokens out "
                                    f"of {leg.wallet.label}, more than the {allowed} this order allows.")
+    if leg.quoted is None:
+        return
+    floor = leg.quoted * (10_000 - request.slippage_bps) // 10_000
+    if request.side is Side.BUY and leg.token_accounts and tokens_after - tokens_before < floor:
+        raise PolicyViolationError(f"Refused: {leg.wallet.label} would get {tokens_after - tokens_before} tokens, "
+                                   f"less than the {floor} the curve quote allows after slippage.")
+    costs = request.priority_fee + request.tip + built.fee_allowance + 10_000
+    if request.side is Side.SELL and -spent + costs < floor:
+        raise PolicyViolationError(f"Refused: {leg.wallet.label} would receive {max(-spent, 0)} lamports for its "
+                                   f"tokens, less than the quote ({leg.quoted}) allows after slippage and fees.")
 
 
 def _token_amount(account: object) -> int:
