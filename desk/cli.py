@@ -14,7 +14,16 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from desk import __version__
-from desk.commands import chain_cmd, groups_cmd, simnet_cmd, token_cmd, vault_cmd, wallets_cmd
+from desk.commands import (
+    chain_cmd,
+    groups_cmd,
+    journal_cmd,
+    simnet_cmd,
+    token_cmd,
+    trade_cmd,
+    vault_cmd,
+    wallets_cmd,
+)
 from desk.commands.common import Context, UsageError
 from desk.config import AppConfig, Endpoints, default_home
 from desk.core.errors import DeskError, WrongPasswordError
@@ -52,6 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     chain_cmd.register(sub, parent)
     simnet_cmd.register(sub, parent)
     token_cmd.register(sub, parent)
+    trade_cmd.register(sub, parent)
+    journal_cmd.register(sub, parent)
     return parser
 
 
