@@ -10,9 +10,11 @@ if it failed, or its blockhash expired before it landed, the reservation is rele
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from solders.compute_budget import set_compute_unit_limit, set_compute_unit_price
+from solders.instruction import Instruction
 from solders.keypair import Keypair
 from solders.message import MessageV0, to_bytes_versioned
 from solders.pubkey import Pubkey
@@ -72,8 +74,12 @@ class ExternalOrders:
         self._pending: dict[Pubkey, PreparedTrade] = {}
 
     def prepare(self, trader: Pubkey, accounts: CurveAccounts, vault: Keypair, side: Side, fill: Fill, *,
-                priority_fee: int = 0, compute_unit_limit: int = 100_000) -> PreparedTrade:
-        """Build and vault-sign the trade transaction, and track it until it lands or expires."""
+                priority_fee: int = 0, compute_unit_limit: int = 100_000,
+                extra_instructions: Sequence[Instruction] = ()) -> PreparedTrade:
+        """Build and vault-sign the trade transaction, and track it until it lands or expires.
+
+        ``extra_instructions`` (e.g. a venue's fee transfer) run after the trade's own instructions.
+        """
         reference = Keypair().pubkey()
         ixs = []
         if priority_fee > 0 and compute_unit_limit > 0:
@@ -85,6 +91,7 @@ class ExternalOrders:
         else:
             ixs += sell_instructions(trader, accounts, fill, reference=reference)
             destinations = frozenset({accounts.vault_tokens})
+        ixs += extra_instructions
         blockhash, last_valid = self._chain.latest_blockhash()
         message = MessageV0.try_compile(trader, ixs, [], blockhash)
         payload = to_bytes_versioned(message)
@@ -103,6 +110,19 @@ class ExternalOrders:
     def pending_sell_tokens(self, mint: Pubkey) -> int:
         """Return the tokens of reserved sells on ``mint`` (counted on the curve, not yet in its account)."""
         return sum(p.fill.tokens for p in self._pending.values() if p.accounts.mint == mint and p.side is Side.SELL)
+
+    def reserved_tokens(self, trader: Pubkey, mint: Pubkey) -> int:
+        """Return the net tokens ``trader``'s reserved trades on ``mint`` will move to it (sells count negative)."""
+        return sum(p.fill.tokens if p.side is Side.BUY else -p.fill.tokens for p in self._pending.values()
+                   if p.trader == trader and p.accounts.mint == mint)
+
+    def cancel(self, reference: Pubkey) -> PreparedTrade | None:
+        """Stop tracking a trade that was never handed out; return it, or None if unknown or already on chain."""
+        prepared = self._pending.get(reference)
+        if prepared is None or self._chain.signatures_for_address(reference, limit=1):
+            return None
+        del self._pending[reference]
+        return prepared
 
     def poll(self) -> list[tuple[PreparedTrade, Landed | None]]:
         """Return the trades that finished since the last poll: landed (``Landed``) or not (None)."""

@@ -28,10 +28,11 @@ import random
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from solders.account import Account
+from solders.instruction import Instruction
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
@@ -253,7 +254,8 @@ class SimMarket:
     # --- trading with keys simnet does not hold ---------------------------------------------------------
 
     def prepare_external(self, trader: Pubkey, mint: Pubkey | str, side: Side, amount: int, *,
-                         priority_fee: int = 0, compute_unit_limit: int = 100_000) -> PreparedTrade:
+                         priority_fee: int = 0, compute_unit_limit: int = 100_000, minimum: int = 0,
+                         extra_instructions: Sequence[Instruction] = ()) -> PreparedTrade:
         """Reserve a trade and return its transaction for ``trader`` to sign and send (trade-local).
 
         Args:
@@ -263,17 +265,37 @@ class SimMarket:
             amount: Lamports to buy with (fees on top), or atomic tokens to sell.
             priority_fee: Lamports of priority fee (compute-unit price × ``compute_unit_limit``).
             compute_unit_limit: The compute-unit limit set when a priority fee is asked for.
+            minimum: Fewest tokens a buy, or lamports a sell (after fees), may get (the slippage bound).
+            extra_instructions: Run after the trade (e.g. a venue's fee transfer, a tip).
 
         Raises:
-            MarketError: Unknown mint, completed curve or a bad amount.
+            MarketError: Unknown mint, completed curve, a bad amount, or less than ``minimum`` out.
         """
         with self._lock:
             book = self._book(mint)
             fill = self._fill(book, side, amount)
+            got = fill.tokens if side is Side.BUY else fill.seller_receives
+            if got < minimum:
+                raise MarketError(f"Slippage: the {side.value} would get {got}, less than the {minimum} required.")
             prepared = self._orders.prepare(trader, book.token.accounts, book.vault, side, fill,
-                                            priority_fee=priority_fee, compute_unit_limit=compute_unit_limit)
+                                            priority_fee=priority_fee, compute_unit_limit=compute_unit_limit,
+                                            extra_instructions=extra_instructions)
             book.state = fill.state
             return prepared
+
+    def cancel_external(self, prepared: PreparedTrade) -> bool:
+        """Release a reserved trade that was never handed out (not on chain); return whether it was released."""
+        with self._lock:
+            book = self._books.get(prepared.accounts.mint)
+            if book is None or self._orders.cancel(prepared.reference) is None:
+                return False
+            book.state = unapply(book.state, prepared.side, prepared.fill)
+            return True
+
+    def reserved_tokens(self, trader: Pubkey, mint: Pubkey) -> int:
+        """Return the net tokens ``trader``'s reserved, not yet landed trades on ``mint`` will move to it."""
+        with self._lock:
+            return self._orders.reserved_tokens(trader, mint)
 
     def poll(self, *, force_mirror: bool = False) -> int:
         """Settle landed external trades, release failed or expired ones, refresh curve accounts.
