@@ -16,6 +16,7 @@ from pathlib import Path
 from desk import __version__
 from desk.commands import (
     chain_cmd,
+    feed_cmd,
     groups_cmd,
     journal_cmd,
     simnet_cmd,
@@ -61,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     chain_cmd.register(sub, parent)
     simnet_cmd.register(sub, parent)
     token_cmd.register(sub, parent)
+    feed_cmd.register(sub, parent)
     trade_cmd.register(sub, parent)
     journal_cmd.register(sub, parent)
     return parser

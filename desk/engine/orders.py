@@ -167,19 +167,29 @@ class OrderEngine:
             raise DeskError(f"The token {request.mint} does not exist on {self._network}.")
         curve = _curve_state(curve_account.data if curve_account else b"")
         program = Pubkey.from_string(mint_account.owner)
-        legs: list[Leg] = []
+        sized: list[tuple[Wallet, int, tuple[str, ...]]] = []
         for wallet in wallets:
             held_accounts = [t for t in await self._rpc.get_token_balances(wallet.pubkey) if t.mint == request.mint]
             ata = str(get_associated_token_address(Pubkey.from_string(wallet.pubkey), mint_key, program))
             watched = tuple(dict.fromkeys([*(t.account for t in held_accounts), ata]))
             held = sum(t.amount for t in held_accounts)
             if request.side is Side.BUY:
-                quoted = _quote(lambda c: curve_buy(c, request.sol_each).tokens, curve)
-                legs.append(Leg(wallet, sol_in=request.sol_each, token_accounts=watched, quoted=quoted))
+                amount = request.sol_each
             else:
-                tokens = min(request.tokens_each, held) if request.tokens_each else held * request.percent // 100
-                quoted = curve_sell(curve, tokens).seller_receives if curve and tokens > 0 else None
-                legs.append(Leg(wallet, tokens_out=tokens, token_accounts=watched, quoted=quoted))
+                amount = min(request.tokens_each, held) if request.tokens_each else held * request.percent // 100
+            sized.append((wallet, amount, watched))
+        total = sum(amount for _, amount, _ in sized)
+        legs: list[Leg] = []
+        for wallet, amount, watched in sized:
+            # the venue may fill this leg after every other leg of the order: quote that worst case
+            if request.side is Side.BUY:
+                legs.append(Leg(wallet, sol_in=amount, token_accounts=watched,
+                                quoted=_quote(curve, Side.BUY, amount, total - amount),
+                                best_quote=_quote(curve, Side.BUY, amount, 0)))
+            else:
+                legs.append(Leg(wallet, tokens_out=amount, token_accounts=watched,
+                                quoted=_quote(curve, Side.SELL, amount, total - amount),
+                                best_quote=_quote(curve, Side.SELL, amount, 0)))
         return legs
 
     async def _start(self, order_id: str, leg: Leg) -> _LegRun:
@@ -283,14 +293,25 @@ class OrderEngine:
                                                      run.last_valid or None, u.state.value, u.reason or None))
 
 
-def _quote(compute: Callable[[CurveState], int], curve: CurveState | None) -> int | None:
-    """Quote on the curve, or None when there is no live curve or the trade does not fit it."""
-    if curve is None:
+def _quote(curve: CurveState | None, side: Side, amount: int, others: int) -> int | None:
+    """Tokens a buy gets or net lamports a sell gets after ``others`` of the same side traded first.
+
+    None when there is no live curve, nothing to trade, or the trade does not fit the curve.
+    """
+    if curve is None or amount <= 0:
         return None
     try:
-        return compute(curve)
+        before = _after(curve, side, others)
+        return curve_buy(before, amount).tokens if side is Side.BUY else curve_sell(before, amount).seller_receives
     except DeskError:
         return None
+
+
+def _after(curve: CurveState, side: Side, amount: int) -> CurveState:
+    """The curve after the rest of the order's legs traded ``amount`` (lamports to buy, tokens to sell)."""
+    if amount <= 0:
+        return curve
+    return (curve_buy(curve, amount) if side is Side.BUY else curve_sell(curve, amount)).state
 
 
 def _curve_state(data: bytes) -> CurveState | None:

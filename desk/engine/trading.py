@@ -102,8 +102,10 @@ class Leg:
         sol_in: Buy: lamports to spend (before fees).
         tokens_out: Sell: atomic units to sell.
         token_accounts: The wallet's token accounts of the mint (for the simulation check).
-        quoted: Tokens a buy should get, or lamports a sell should get (before slippage), from the live curve;
-            None when no quote was possible (the simulation then bounds only what leaves the wallet).
+        quoted: Tokens a buy should get, or lamports a sell should get (before slippage), from the live curve if
+            every other leg of the order fills first; None when no quote was possible (the simulation then
+            bounds only what leaves the wallet).
+        best_quote: The same if this leg fills first (caps the venue's fee on a sell).
     """
 
     wallet: Wallet
@@ -111,6 +113,7 @@ class Leg:
     tokens_out: int = 0
     token_accounts: tuple[str, ...] = ()
     quoted: int | None = None
+    best_quote: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,9 +142,14 @@ class Venue(Protocol):
 
 
 def trade_intent(leg: Leg, request: OrderRequest, built: Built) -> Intent:
-    """The static policy for a trade: our fee payer, trade programs only, tips and venue fee capped."""
+    """The static policy for a trade: our fee payer, trade programs only, tips capped, plain transfers capped.
+
+    A buy may pay its whole budget by plain transfers (a curve settled that way, as on simnet, or a venue
+    fee); whether it got the tokens for it is the simulation's job. A sell may pay only the venue's fee.
+    """
+    allowance = max_sol_out(leg, request, built) if request.side is Side.BUY else built.fee_allowance
     return Intent(our_wallets=frozenset({leg.wallet.pubkey}), destinations=frozenset(), programs=TRADE_PROGRAMS,
-                  max_priority_fee=max(request.priority_fee, 0) + 1, fee_allowance=built.fee_allowance,
+                  max_priority_fee=max(request.priority_fee, 0) + 1, fee_allowance=allowance,
                   tip_accounts=JITO_TIP_ACCOUNTS, max_tip=request.tip, token_destinations_checked=False)
 
 

@@ -36,10 +36,16 @@ def _trade_request(leg: Leg, request: OrderRequest) -> TradeRequest:
         decimals=None if buying else 6)
 
 
-def _venue_fee(leg: Leg, bps: int) -> int:
-    """The venue's fee cap: its share of the SOL side of the trade (the quote for a sell), plus one lamport."""
-    sol_side = leg.sol_in if leg.sol_in else (leg.quoted or 0)
-    return sol_side * bps // 10_000 + 1
+def _venue_fee(leg: Leg, request: OrderRequest, bps: int) -> int:
+    """The venue's fee cap: its share of the SOL side of the trade, plus one lamport.
+
+    For a sell the fee is charged on the gross proceeds, before pump.fun's 1.25%, so the net quote is grossed
+    up, and the price may have moved in our favour by up to the slippage since the quote.
+    """
+    if leg.sol_in:
+        return leg.sol_in * bps // 10_000 + 1
+    gross = (leg.best_quote or leg.quoted or 0) * 10_000 // 9_875
+    return gross * (10_000 + request.slippage_bps) // 10_000 * bps // 10_000 + 1
 
 
 @dataclass
@@ -52,7 +58,7 @@ class PumpPortalLocalVenue:
     async def build(self, leg: Leg, request: OrderRequest) -> Built:
         """Ask trade-local for this leg's transaction."""
         tx = await self.client.build(_trade_request(leg, request))
-        return Built(tx=tx, fee_allowance=_venue_fee(leg, PUMPPORTAL_LOCAL_FEE_BPS))
+        return Built(tx=tx, fee_allowance=_venue_fee(leg, request, PUMPPORTAL_LOCAL_FEE_BPS))
 
 
 @dataclass
