@@ -12,23 +12,21 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from desk import __version__
-from desk.commands import (
-    chain_cmd,
-    feed_cmd,
-    groups_cmd,
-    journal_cmd,
-    simnet_cmd,
-    token_cmd,
-    trade_cmd,
-    vault_cmd,
-    wallets_cmd,
-)
-from desk.commands.common import Context, UsageError
 from desk.config import AppConfig, Endpoints, default_home
 from desk.core.errors import DeskError, WrongPasswordError
 from desk.logs import redact, setup_logging
+
+if TYPE_CHECKING:
+    from desk.commands.common import Context
+
+# Command modules, in help order. They are imported only when a subcommand is given, so the GUI's
+# cold start does not pay for the chain and venue stacks.
+COMMAND_MODULES = ("vault_cmd", "wallets_cmd", "groups_cmd", "chain_cmd", "simnet_cmd", "token_cmd", "feed_cmd",
+                   "trade_cmd", "journal_cmd")
+_VALUE_OPTIONS = {"--home"}
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_WRONG_PASSWORD = 0, 1, 2, 3
 
@@ -46,8 +44,21 @@ def _common_options(*, suppress: bool) -> argparse.ArgumentParser:
     return parent
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Return the parser for the whole command line."""
+def _has_command(argv: Sequence[str]) -> bool:
+    """Whether ``argv`` names a subcommand (any positional word), as opposed to starting the GUI."""
+    skip = False
+    for token in argv:
+        if skip:
+            skip = False
+        elif token in _VALUE_OPTIONS:
+            skip = True
+        elif not token.startswith("-"):
+            return True
+    return False
+
+
+def build_parser(*, with_commands: bool = True) -> argparse.ArgumentParser:
+    """Return the parser for the whole command line (without subcommands for the GUI's fast path)."""
     parser = argparse.ArgumentParser(prog="desk", description="Mayhem Desk: a local-first Solana trading desk.",
                                      parents=[_common_options(suppress=False)])
     parser.add_argument("--version", action="version", version=f"Mayhem Desk {__version__}")
@@ -55,16 +66,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--self-test", action="store_true", help="check this installation offline and exit")
     parser.add_argument("--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    parent = _common_options(suppress=True)
-    vault_cmd.register(sub, parent)
-    wallets_cmd.register(sub, parent)
-    groups_cmd.register(sub, parent)
-    chain_cmd.register(sub, parent)
-    simnet_cmd.register(sub, parent)
-    token_cmd.register(sub, parent)
-    feed_cmd.register(sub, parent)
-    trade_cmd.register(sub, parent)
-    journal_cmd.register(sub, parent)
+    if with_commands:
+        import importlib
+
+        parent = _common_options(suppress=True)
+        for name in COMMAND_MODULES:
+            importlib.import_module(f"desk.commands.{name}").register(sub, parent)
     return parser
 
 
@@ -72,9 +79,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the desk with ``argv`` (default: the process arguments) and return the exit code."""
     if hasattr(os, "umask"):
         os.umask(0o077)  # every file the desk writes is readable by this user only
-    parser = build_parser()
+    words = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(with_commands=_has_command(words) or "-h" in words or "--help" in words)
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(words)
     except SystemExit as e:
         return int(e.code or 0) and EXIT_USAGE
     home = (args.home or default_home()).expanduser()
@@ -87,6 +95,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from desk.app import run_gui
 
         return run_gui(config, verbose=args.verbose)
+    from desk.commands.common import Context, UsageError
+
     setup_logging(config.log_dir, verbose=args.verbose)
     ctx = Context(config=config, json=args.json, assume_yes=args.yes)
     try:
