@@ -64,7 +64,7 @@ class RpcClient:
         self.url = url
         self._http = httpx.AsyncClient(
             transport=transport, timeout=timeout, headers={"content-type": "application/json"},
-            limits=httpx.Limits(max_connections=8, max_keepalive_connections=8),
+            limits=httpx.Limits(max_connections=32, max_keepalive_connections=32),
         )
         self._limiter = SlidingWindowLimiter(rate_limit) if rate_limit else None
         self._retries = retries

@@ -119,28 +119,33 @@ class Position:
         """
         if fill.mint != self.mint:
             raise ValidationError("A fill for another token cannot change this position.")
-        if fill.fill_id in self._seen:
+        fill_id = (fill.network, fill.signature, fill.leg_index)
+        if fill_id in self._seen:
             return False
-        self._seen.add(fill.fill_id)
-        self.fees += fill.fees
+        self._seen.add(fill_id)
+        fees = fill.network_fee + fill.priority_fee + fill.tip
+        self.fees += fees
         if fill.side is Side.BUY:
-            cost = fill.sol + fill.fees
+            cost = fill.sol + fees
             self.lots.append(Lot(fill.tokens, cost))
             self.bought += fill.tokens
             self.sol_in += cost
             return True
-        proceeds = fill.sol - fill.fees
+        proceeds = fill.sol - fees
+        lots = self.lots
         remaining, matched_cost = fill.tokens, 0
-        while remaining and self.lots:
-            lot = self.lots[0]
-            take = min(remaining, lot.tokens)
-            part = lot.cost if take == lot.tokens else lot.cost * take // lot.tokens
-            matched_cost += part
-            lot.tokens -= take
-            lot.cost -= part
-            remaining -= take
-            if lot.tokens == 0:
-                self.lots.popleft()
+        while remaining and lots:
+            lot = lots[0]
+            if remaining >= lot.tokens:  # the whole lot goes
+                matched_cost += lot.cost
+                remaining -= lot.tokens
+                lots.popleft()
+            else:  # part of it: cost pro rata, rounded down; the remainder stays with the lot
+                part = lot.cost * remaining // lot.tokens
+                matched_cost += part
+                lot.tokens -= remaining
+                lot.cost -= part
+                remaining = 0
         self.realized += proceeds - matched_cost
         self.sold += fill.tokens
         self.sol_out += proceeds

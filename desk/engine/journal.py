@@ -6,10 +6,12 @@ the journal can always be recomputed from chain truth.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
+import gc
 import io
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from desk.core.money import format_sol, format_units
@@ -49,14 +51,37 @@ class PositionRow:
         return round(self.tokens * price_per_unit) - self.cost_basis
 
 
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while rebuilding books.
+
+    A rebuild allocates a few objects per fill and frees none of them in cycles; letting the collector
+    rescan the growing heap every few hundred allocations doubles the time (measured, 100k fills).
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def positions(fills: Iterable[TradeFill], *, by_wallet: bool = True) -> list[PositionRow]:
     """Rebuild positions from fills (per wallet and token, or per token across wallets)."""
+    with _collector_paused():
+        return _positions(fills, by_wallet)
+
+
+def _positions(fills: Iterable[TradeFill], by_wallet: bool) -> list[PositionRow]:
     books: dict[tuple[str, str], tuple[Position, list[int]]] = {}
     for fill in fills:
         key = (fill.wallet_id if by_wallet else "", fill.mint)
-        position, count = books.setdefault(key, (Position(fill.mint), [0]))
-        if position.apply(fill):
-            count[0] += 1
+        book = books.get(key)
+        if book is None:
+            book = books[key] = (Position(fill.mint), [0])
+        if book[0].apply(fill):
+            book[1][0] += 1
     return [PositionRow(key[0], key[1], p.tokens, p.cost_basis, p.realized, p.fees, p.sol_in, p.sol_out, n[0])
             for key, (p, n) in books.items()]
 
@@ -84,10 +109,17 @@ def summarize(fills: Sequence[TradeFill], by: str, groups: Mapping[str, Sequence
 
     Realization happens on sells, so per-day totals put each sell's P&L on the day of the sell.
     """
+    with _collector_paused():
+        return _summarize(fills, by, groups or {})
+
+
+def _summarize(fills: Sequence[TradeFill], by: str, groups: Mapping[str, Sequence[str]]) -> list[PnlSummary]:
     per_fill: list[tuple[TradeFill, int]] = []
     books: dict[tuple[str, str], Position] = {}
     for fill in sorted(fills, key=lambda f: f.ts_ms):
-        book = books.setdefault((fill.wallet_id, fill.mint), Position(fill.mint))
+        book = books.get((fill.wallet_id, fill.mint))
+        if book is None:
+            book = books[(fill.wallet_id, fill.mint)] = Position(fill.mint)
         before = book.realized
         if book.apply(fill):
             per_fill.append((fill, book.realized - before))
@@ -107,7 +139,7 @@ def summarize(fills: Sequence[TradeFill], by: str, groups: Mapping[str, Sequence
         elif by == "day":
             add(dt.datetime.fromtimestamp(fill.ts_ms / 1000, dt.UTC).date().isoformat(), fill, realized)
         elif by == "group":
-            for name, members in (groups or {}).items():
+            for name, members in groups.items():
                 if fill.wallet_id in members:
                     add(name, fill, realized)
         else:

@@ -24,6 +24,7 @@ from spl.token.instructions import get_associated_token_address
 from desk.chain.fills import fill_for, parse_transaction
 from desk.chain.policy import check as policy_check
 from desk.chain.rpc import RpcClient
+from desk.chain.rpctypes import AccountInfo
 from desk.chain.sender import Outcome, Sender
 from desk.chain.signer import sign
 from desk.core.activity import ActivityKind
@@ -36,7 +37,16 @@ from desk.core.market import Side
 from desk.core.positions import TradeFill
 from desk.core.wallets import Wallet
 from desk.engine.keys import keypairs_for
-from desk.engine.trading import LEG_TRANSITIONS, Leg, LegState, OrderRequest, Venue, simulate_check, trade_intent
+from desk.engine.trading import (
+    LEG_TRANSITIONS,
+    Built,
+    Leg,
+    LegState,
+    OrderRequest,
+    Venue,
+    simulate_check,
+    trade_intent,
+)
 from desk.vault.repos.journal import LegRecord, OrderRecord
 from desk.vault.session import Vault
 from desk.venues.pumpfun.curve_account import bonding_curve_address, decode_bonding_curve
@@ -124,6 +134,7 @@ class OrderEngine:
         self._on_update = on_update
         self._max_attempts = max_attempts
         self._sender = sender or Sender(rpc)
+        self._dirty: dict[str, _LegRun] = {}
 
     async def place(self, request: OrderRequest, wallets: Sequence[Wallet]) -> OrderResult:
         """Run ``request`` on every wallet and return the outcome, fills journaled."""
@@ -137,17 +148,21 @@ class OrderEngine:
             {"sol_each": request.sol_each, "percent": request.percent, "tokens_each": request.tokens_each,
              "slippage_bps": request.slippage_bps, "priority_fee": request.priority_fee, "tip": request.tip,
              "wallets": len(wallets)}, "running", request.signal_id, now_ms()))
-        runs = [await self._start(order_id, leg) for leg in await self._size(request, wallets)]
+        runs = [self._start(order_id, leg) for leg in await self._size(request, wallets)]
+        await self._flush()
         pending = [r for r in runs if r.update.state is LegState.BUILDING]
         for attempt in range(1, self._max_attempts + 1):
             if not pending:
                 break
             if attempt > 1:
-                pending = [await self._move(r, LegState.BUILDING, attempt=attempt, new_leg=True) for r in pending]
-            await asyncio.gather(*(self._build(r, request) for r in pending))
+                pending = [self._move(r, LegState.BUILDING, attempt=attempt, new_leg=True) for r in pending]
+            await self._build_round(pending, request)
+            await self._flush()  # signatures and expiry heights are stored before anything is submitted
             pending = await self._send([r for r in pending if r.update.state in (LegState.SIGNED, LegState.SENT)])
+            await self._flush()
         for run in pending:
-            await self._move(run, LegState.FAILED, reason="its transactions expired without landing; not retried")
+            self._move(run, LegState.FAILED, reason="its transactions expired without landing; not retried")
+        await self._flush()
         fills = await self._journal(order_id, request, [r for r in runs if r.update.state is LegState.CONFIRMED])
         result = OrderResult(order_id, tuple(r.update for r in runs), tuple(fills))
         await self._vault.journal.set_order_status(order_id, result.status)
@@ -167,17 +182,20 @@ class OrderEngine:
             raise DeskError(f"The token {request.mint} does not exist on {self._network}.")
         curve = _curve_state(curve_account.data if curve_account else b"")
         program = Pubkey.from_string(mint_account.owner)
+        # Each wallet's associated token account: one request for up to 100 wallets. Tokens held in other
+        # token accounts (rare for pump.fun tokens) are not sold and not counted.
+        atas = [str(get_associated_token_address(Pubkey.from_string(w.pubkey), mint_key, program)) for w in wallets]
+        held: dict[str, AccountInfo | None] = (
+            await self._rpc.get_multiple_accounts(atas) if request.side is Side.SELL else {})
         sized: list[tuple[Wallet, int, tuple[str, ...]]] = []
-        for wallet in wallets:
-            held_accounts = [t for t in await self._rpc.get_token_balances(wallet.pubkey) if t.mint == request.mint]
-            ata = str(get_associated_token_address(Pubkey.from_string(wallet.pubkey), mint_key, program))
-            watched = tuple(dict.fromkeys([*(t.account for t in held_accounts), ata]))
-            held = sum(t.amount for t in held_accounts)
+        for wallet, ata in zip(wallets, atas, strict=True):
             if request.side is Side.BUY:
                 amount = request.sol_each
             else:
-                amount = min(request.tokens_each, held) if request.tokens_each else held * request.percent // 100
-            sized.append((wallet, amount, watched))
+                account = held.get(ata)
+                balance = int.from_bytes(account.data[64:72], "little") if account and len(account.data) >= 72 else 0
+                amount = min(request.tokens_each, balance) if request.tokens_each else balance * request.percent // 100
+            sized.append((wallet, amount, (ata,)))
         total = sum(amount for _, amount, _ in sized)
         legs: list[Leg] = []
         for wallet, amount, watched in sized:
@@ -192,38 +210,66 @@ class OrderEngine:
                                 best_quote=_quote(curve, Side.SELL, amount, 0)))
         return legs
 
-    async def _start(self, order_id: str, leg: Leg) -> _LegRun:
+    def _start(self, order_id: str, leg: Leg) -> _LegRun:
         run = _LegRun(leg, LegUpdate(order_id, str(uuid.uuid4()), leg.wallet.id, leg.wallet.label, 1,
                                      LegState.BUILDING))
-        await self._save(run)
+        self._dirty[run.update.leg_id] = run
         if not leg.wallet.has_private_key and leg.wallet.kind.value != "pumpportal":
-            await self._move(run, LegState.FAILED, reason="watch-only wallet: no key to sign with")
+            self._move(run, LegState.FAILED, reason="watch-only wallet: no key to sign with")
         elif leg.sol_in == 0 and leg.tokens_out == 0:
-            await self._move(run, LegState.FAILED, reason="the wallet holds none of this token")
+            self._move(run, LegState.FAILED, reason="the wallet holds none of this token")
         return run
 
-    async def _build(self, run: _LegRun, request: OrderRequest) -> None:
-        venue = self._choose(request, run.leg.wallet)
+    async def _build_round(self, runs: list[_LegRun], request: OrderRequest) -> None:
+        """Get every leg's transaction from its venue, then check and sign each against one fresh blockhash.
+
+        The blockhash is read after the venues answered, so it is never older than theirs: its expiry
+        height is an upper bound for any venue transaction that keeps its own blockhash.
+        """
+        built = await asyncio.gather(*(self._venue_build(r, request) for r in runs))
+        ready = [(r, b) for r, b in zip(runs, built, strict=True) if b is not None]
+        if not ready:
+            return
         try:
-            built = await venue.build(run.leg, request)
-            if built.signature is not None:  # the venue signed and sent it (Lightning)
-                height = await self._rpc.get_block_height()
-                run.last_valid = height + 150
-                await self._move(run, LegState.SENT, signature=built.signature)
-                return
-            assert built.tx is not None
             blockhash, last_valid = await self._rpc.get_latest_blockhash()
+            before = await self._rpc.get_multiple_accounts(
+                list(dict.fromkeys(k for r, _ in ready for k in (r.leg.wallet.pubkey, *r.leg.token_accounts))))
+        except DeskError as e:
+            for run, _ in ready:
+                self._move(run, LegState.FAILED, reason=str(e))
+            return
+        await asyncio.gather(*(self._check_and_sign(r, b, request, blockhash, last_valid, before) for r, b in ready))
+
+    async def _venue_build(self, run: _LegRun, request: OrderRequest) -> Built | None:
+        try:
+            built = await self._choose(request, run.leg.wallet).build(run.leg, request)
+        except DeskError as e:
+            self._move(run, LegState.FAILED, reason=str(e))
+            return None
+        if built.signature is not None:  # the venue signed and sent it (Lightning)
+            try:
+                run.last_valid = await self._rpc.get_block_height() + 150
+            except DeskError:
+                run.last_valid = 2**62  # unknown: wait for a status rather than ever re-sending
+            self._move(run, LegState.SENT, signature=built.signature)
+            return None
+        return built
+
+    async def _check_and_sign(self, run: _LegRun, built: Built, request: OrderRequest, blockhash: str,
+                              last_valid: int, before: dict[str, AccountInfo | None]) -> None:
+        try:
+            assert built.tx is not None
             tx = _fresh_blockhash(built.tx, blockhash)
             built = replace(built, tx=tx)
             intent = trade_intent(run.leg, request, built)
             policy_check(tx.message, intent)  # type: ignore[arg-type]
-            await simulate_check(self._rpc, run.leg, request, built)
+            await simulate_check(self._rpc, run.leg, request, built, before)
             async with keypairs_for(self._vault, [run.leg.wallet]) as keypairs:
                 signed = sign(tx.message, keypairs, intent, existing=list(tx.signatures))  # type: ignore[arg-type]
             run.tx, run.last_valid = signed, last_valid
-            await self._move(run, LegState.SIGNED, signature=str(signed.signatures[0]))
+            self._move(run, LegState.SIGNED, signature=str(signed.signatures[0]))
         except DeskError as e:
-            await self._move(run, LegState.FAILED, reason=str(e))
+            self._move(run, LegState.FAILED, reason=str(e))
 
     async def _send(self, runs: list[_LegRun]) -> list[_LegRun]:
         """Send every signed leg, wait for all; return the legs whose transaction is known dead."""
@@ -233,7 +279,7 @@ class OrderEngine:
         to_send = [(r.tx, r.last_valid) for r in runs if r.tx is not None and r.update.state is LegState.SIGNED]
         for run in runs:
             if run.update.state is LegState.SIGNED:
-                await self._move(run, LegState.SENT)
+                self._move(run, LegState.SENT)
         outcomes: list[Outcome] = []
         if to_send:
             outcomes += await self._sender.send_all([(tx, lv) for tx, lv in to_send if tx is not None])
@@ -246,12 +292,12 @@ class OrderEngine:
         for outcome in outcomes:
             run = by_sig[outcome.signature]
             if outcome.state == "confirmed":
-                await self._move(run, LegState.CONFIRMED)
+                self._move(run, LegState.CONFIRMED)
             elif outcome.state == "expired" or (outcome.state == "failed" and outcome.err == "BlockhashNotFound"):
-                await self._move(run, LegState.EXPIRED, reason=outcome.reason)
+                self._move(run, LegState.EXPIRED, reason=outcome.reason)
                 dead.append(run)
             elif outcome.state == "failed":
-                await self._move(run, LegState.FAILED, reason=outcome.reason)
+                self._move(run, LegState.FAILED, reason=outcome.reason)
             else:
                 log.info("leg %s still unconfirmed when waiting stopped", run.update.leg_id)
         return dead
@@ -271,8 +317,8 @@ class OrderEngine:
         await self._vault.journal.add_fills(fills, order_id=order_id)
         return fills
 
-    async def _move(self, run: _LegRun, state: LegState, *, signature: str | None = None, reason: str = "",
-                    attempt: int | None = None, new_leg: bool = False) -> _LegRun:
+    def _move(self, run: _LegRun, state: LegState, *, signature: str | None = None, reason: str = "",
+              attempt: int | None = None, new_leg: bool = False) -> _LegRun:
         if state not in LEG_TRANSITIONS[run.update.state] and state is not run.update.state:
             raise DeskError(f"A leg cannot go from {run.update.state} to {state}.")
         update = replace(run.update, state=state, reason=reason,
@@ -282,16 +328,19 @@ class OrderEngine:
         run.update = update
         if new_leg:
             run.tx = None
-        await self._save(run)
+        self._dirty[update.leg_id] = run
         if self._on_update:
             self._on_update(update)
         return run
 
-    async def _save(self, run: _LegRun) -> None:
-        u = run.update
-        await self._vault.journal.save_leg(LegRecord(u.leg_id, u.order_id, u.wallet_id, u.attempt, u.signature,
-                                                     run.last_valid or None, u.state.value, u.reason or None))
-
+    async def _flush(self) -> None:
+        """Store every leg changed since the last flush, in one transaction."""
+        if not self._dirty:
+            return
+        dirty, self._dirty = list(self._dirty.values()), {}
+        await self._vault.journal.save_legs([
+            LegRecord(r.update.leg_id, r.update.order_id, r.update.wallet_id, r.update.attempt, r.update.signature,
+                      r.last_valid or None, r.update.state.value, r.update.reason or None) for r in dirty])
 
 def _quote(curve: CurveState | None, side: Side, amount: int, others: int) -> int | None:
     """Tokens a buy gets or net lamports a sell gets after ``others`` of the same side traded first.

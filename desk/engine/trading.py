@@ -7,6 +7,7 @@ simulation: the wallet's SOL and token balances afterwards must match what the u
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
@@ -16,6 +17,7 @@ from solders.transaction import VersionedTransaction
 from desk.chain.fills import JITO_TIP_ACCOUNTS
 from desk.chain.policy import TRANSFER_PROGRAMS, Intent, PolicyViolationError
 from desk.chain.rpc import RpcClient
+from desk.chain.rpctypes import AccountInfo
 from desk.chain.txerrors import describe
 from desk.core.errors import ValidationError
 from desk.core.market import Side
@@ -162,15 +164,19 @@ def max_sol_out(leg: Leg, request: OrderRequest, built: Built) -> int:
     return costs
 
 
-async def simulate_check(rpc: RpcClient, leg: Leg, request: OrderRequest, built: Built) -> None:
+async def simulate_check(rpc: RpcClient, leg: Leg, request: OrderRequest, built: Built,
+                         before: Mapping[str, AccountInfo | None] | None = None) -> None:
     """Simulate the unsigned transaction and refuse it unless the wallet's outflows match the intent.
+
+    ``before`` holds the accounts as they are now, when the caller fetched them for many legs at once.
 
     Raises:
         PolicyViolationError: the simulation fails, or SOL or tokens would leave beyond the intent.
     """
     assert built.tx is not None
     accounts = [leg.wallet.pubkey, *leg.token_accounts]
-    before = await rpc.get_multiple_accounts(accounts)
+    if before is None:
+        before = await rpc.get_multiple_accounts(accounts)
     sim = await rpc.simulate(bytes(built.tx), accounts)
     if sim.err is not None:
         raise PolicyViolationError(f"Refused: the transaction would fail ({describe(sim.err)}).")

@@ -87,16 +87,22 @@ class JournalRepo:
         await self._db.run(lambda conn: conn.execute(
             "UPDATE orders SET status = ?, updated_ms = ? WHERE id = ?", (status, now_ms(), order_id)))
 
-    async def save_leg(self, leg: LegRecord) -> None:
-        """Insert or update one leg attempt."""
+    async def save_legs(self, legs: Sequence[LegRecord]) -> None:
+        """Insert or update leg attempts, all in one transaction."""
         now = now_ms()
-        await self._db.run(lambda conn: conn.execute(
-            "INSERT INTO order_legs(id, order_id, wallet_id, attempt, signature, last_valid_block_height, state, "
-            "reason, created_ms, updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
-            "signature = excluded.signature, last_valid_block_height = excluded.last_valid_block_height, "
-            "state = excluded.state, reason = excluded.reason, updated_ms = excluded.updated_ms",
-            (leg.id, leg.order_id, leg.wallet_id, leg.attempt, leg.signature, leg.last_valid_block_height, leg.state,
-             leg.reason, now, now)))
+
+        def _save(conn: Connection) -> None:
+            with transaction(conn):
+                conn.executemany(
+                    "INSERT INTO order_legs(id, order_id, wallet_id, attempt, signature, last_valid_block_height, "
+                    "state, reason, created_ms, updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) "
+                    "DO UPDATE SET signature = excluded.signature, "
+                    "last_valid_block_height = excluded.last_valid_block_height, state = excluded.state, "
+                    "reason = excluded.reason, updated_ms = excluded.updated_ms",
+                    [(leg.id, leg.order_id, leg.wallet_id, leg.attempt, leg.signature, leg.last_valid_block_height,
+                      leg.state, leg.reason, now, now) for leg in legs])
+
+        await self._db.run(_save)
 
     async def legs(self, order_id: str) -> list[LegRecord]:
         """Return every leg attempt of an order."""
