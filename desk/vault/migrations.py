@@ -205,6 +205,33 @@ ALTER TABLE fills RENAME COLUMN sol_delta TO sol_lamports;
 CREATE INDEX fills_by_order ON fills(order_id);
 CREATE INDEX orders_by_time ON orders(network, created_ms);
 """,
+    4: """
+ALTER TABLE signals ADD COLUMN reason TEXT NOT NULL DEFAULT '';
+ALTER TABLE signals ADD COLUMN updated_ms INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX signals_by_time ON signals(received_ms);
+CREATE INDEX signals_by_source ON signals(source, received_ms);
+CREATE TABLE external_trades (
+    id TEXT NOT NULL,
+    account_id TEXT NOT NULL REFERENCES external_accounts(id),
+    symbol TEXT NOT NULL REFERENCES instruments(symbol),
+    side TEXT NOT NULL CHECK (side IN ('buy', 'sell')),
+    qty INTEGER NOT NULL CHECK (qty > 0),
+    price TEXT NOT NULL,
+    fee_cents INTEGER NOT NULL DEFAULT 0 CHECK (fee_cents >= 0),
+    ts_ms INTEGER NOT NULL,
+    signal_id TEXT,
+    recorded_ms INTEGER NOT NULL,
+    PRIMARY KEY (account_id, id)
+);
+CREATE INDEX external_trades_by_account ON external_trades(account_id, symbol, ts_ms);
+CREATE INDEX external_trades_by_symbol ON external_trades(symbol, ts_ms);
+CREATE INDEX external_trades_by_signal ON external_trades(signal_id);
+INSERT OR IGNORE INTO instruments(symbol, name, point_value_cents, tick_size) VALUES
+    ('NQ', 'E-mini Nasdaq-100', 2000, '0.25'),
+    ('MNQ', 'Micro E-mini Nasdaq-100', 200, '0.25'),
+    ('ES', 'E-mini S&P 500', 5000, '0.25'),
+    ('MES', 'Micro E-mini S&P 500', 500, '0.25');
+""",
 }
 
 LATEST_VERSION = max(MIGRATIONS)

@@ -12,9 +12,11 @@ from desk.vault.keyfile import KeyFile
 from desk.vault.repos.activity import ActivityRepo
 from desk.vault.repos.balances import BalanceRepo
 from desk.vault.repos.chain_txs import ChainTxRepo
+from desk.vault.repos.external import ExternalRepo
 from desk.vault.repos.groups import GroupRepo
 from desk.vault.repos.journal import JournalRepo
 from desk.vault.repos.settings import SettingsRepo
+from desk.vault.repos.signals import SignalRepo
 from desk.vault.repos.wallets import WalletRepo
 
 log = logging.getLogger(__name__)
@@ -34,6 +36,8 @@ class Vault:
         balances: Cached balances.
         chain_txs: Transactions sent by the desk.
         journal: Orders, legs and fills.
+        signals: Signals and their per-account executions.
+        external: External (futures) accounts, instruments and their reported trades.
     """
 
     def __init__(self, paths: VaultPaths, keyfile: KeyFile, db: Database, dek: bytearray) -> None:
@@ -49,6 +53,8 @@ class Vault:
         self.balances = BalanceRepo(db)
         self.chain_txs = ChainTxRepo(db)
         self.journal = JournalRepo(db)
+        self.signals = SignalRepo(db)
+        self.external = ExternalRepo(db)
 
     @property
     def vault_id(self) -> str:
