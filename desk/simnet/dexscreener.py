@@ -12,14 +12,10 @@ Prices are strings with 4 significant digits; USD figures use a fixed SOL price.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import socket
-import threading
 import time
 from collections.abc import Callable
 from decimal import ROUND_HALF_EVEN, Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -28,6 +24,7 @@ import orjson
 from desk.core.curve import CurveState
 from desk.core.market import PUMP_TOKEN_UNIT
 from desk.simnet.events import MarketToken, SimTrade
+from desk.simnet.httpserver import LocalHandler, LocalHttpServer, TrackingHttpServer
 from desk.simnet.market import SOL, SimMarket
 
 log = logging.getLogger(__name__)
@@ -176,45 +173,19 @@ def _addresses(text: str, *, limit: int) -> list[str]:
     return wanted
 
 
-class _HttpServer(ThreadingHTTPServer):
-    request_queue_size = 1024  # see reference/chain.md §6.4
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self, port: int, api: DexScreenerApi) -> None:
-        super().__init__(("127.0.0.1", port), _Handler)
-        self.api = api
-        self.open_sockets: set[socket.socket] = set()
-        self.sockets_lock = threading.Lock()
-
-    def process_request_thread(self, request: Any, client_address: Any) -> None:
-        with self.sockets_lock:
-            self.open_sockets.add(request)
-        try:
-            super().process_request_thread(request, client_address)
-        finally:
-            with self.sockets_lock:
-                self.open_sockets.discard(request)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        log.debug("simnet dexscreener connection from %s ended with an error", client_address, exc_info=True)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True
-    timeout = 300
-    server: _HttpServer
+class _Handler(LocalHandler):
+    extra_headers = ("Access-Control-Allow-Origin: *",)
+    server: TrackingHttpServer[DexScreenerServer]
 
     def do_GET(self) -> None:
         try:
-            status, body = 200, self.server.api.get(self.path)
+            status, body = 200, self.server.owner.api.get(self.path)
         except DexScreenerError as e:
             status, body = e.status, e.body
         except Exception:
             log.exception("simnet dexscreener %s failed", self.path)
             status, body = 500, {"error": "Internal error"}
-        self._reply(status, orjson.dumps(body))
+        self.reply(status, orjson.dumps(body))
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
@@ -222,20 +193,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.rfile.read(length)
         else:
             self.close_connection = True
-        self._reply(405, b'{"error":"Method not allowed"}')
-
-    def _reply(self, status: int, body: bytes) -> None:
-        phrase = self.responses.get(status, ("",))[0]
-        head = (f"HTTP/1.1 {status} {phrase}\r\nContent-Type: application/json\r\n"
-                f"Access-Control-Allow-Origin: *\r\nContent-Length: {len(body)}\r\n"
-                f"{'Connection: close' if self.close_connection else 'Connection: keep-alive'}\r\n\r\n")
-        self.wfile.write(head.encode("latin-1") + body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return
+        self.reply(405, b'{"error":"Method not allowed"}')
 
 
-class DexScreenerServer:
+class DexScreenerServer(LocalHttpServer):
     """The DexScreener-compatible HTTP endpoint, served from a background thread.
 
     Args:
@@ -244,38 +205,15 @@ class DexScreenerServer:
         sol_usd: USD per SOL.
     """
 
+    handler = _Handler
+    thread_name = "simnet-dexscreener"
+    title = "simnet DexScreener"
+
     def __init__(self, market: SimMarket, *, port: int = 0, sol_usd: Decimal = Decimal(150)) -> None:
+        super().__init__(port=port)
         self.api = DexScreenerApi(market, sol_usd=sol_usd)
-        self._requested_port = port
-        self._http: _HttpServer | None = None
-        self._thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
         """The API base, e.g. ``http://127.0.0.1:PORT`` (the desk appends ``/tokens/v1/...``)."""
-        if self._http is None:
-            raise RuntimeError("the simnet DexScreener server is not started")
-        return f"http://127.0.0.1:{self._http.server_address[1]}"
-
-    def start(self) -> DexScreenerServer:
-        """Bind and serve in a daemon thread; returns self."""
-        if self._http is None:
-            self._http = _HttpServer(self._requested_port, self.api)
-            self._thread = threading.Thread(target=self._http.serve_forever, kwargs={"poll_interval": 0.05},
-                                            name="simnet-dexscreener", daemon=True)
-            self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving."""
-        http, self._http = self._http, None
-        if http is not None:
-            http.shutdown()
-            http.server_close()
-            with http.sockets_lock:
-                for sock in list(http.open_sockets):
-                    with contextlib.suppress(OSError):
-                        sock.shutdown(socket.SHUT_RDWR)
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        return self.base_url

@@ -239,10 +239,7 @@ class SimMarket:
     def _trade(self, trader: Keypair, mint: Pubkey | str, side: Side, amount: int, minimum: int) -> SimTrade:
         with self._lock:
             book = self._book(mint)
-            fill = self._fill(book, side, amount)
-            got = fill.tokens if side is Side.BUY else fill.seller_receives
-            if got < minimum:
-                raise MarketError(f"Slippage: the {side.value} would get {got}, less than the {minimum} required.")
+            fill = self._fill_at_least(book, side, amount, minimum)
             settle = self._settlement.buy if side is Side.BUY else self._settlement.sell
             landed = settle(trader, book.vault, book.token.accounts, fill)
             book.state = fill.state
@@ -273,10 +270,7 @@ class SimMarket:
         """
         with self._lock:
             book = self._book(mint)
-            fill = self._fill(book, side, amount)
-            got = fill.tokens if side is Side.BUY else fill.seller_receives
-            if got < minimum:
-                raise MarketError(f"Slippage: the {side.value} would get {got}, less than the {minimum} required.")
+            fill = self._fill_at_least(book, side, amount, minimum)
             prepared = self._orders.prepare(trader, book.token.accounts, book.vault, side, fill,
                                             priority_fee=priority_fee, compute_unit_limit=compute_unit_limit,
                                             extra_instructions=extra_instructions)
@@ -345,6 +339,13 @@ class SimMarket:
         # them from the pool's reserve, releasing the sell would leave the curve short).
         if side is Side.BUY and fill.tokens > book.state.real_token - self._orders.pending_sell_tokens(book.token.mint):
             raise MarketError("The curve is settling reserved trades; try again in a moment.")
+        return fill
+
+    def _fill_at_least(self, book: _Book, side: Side, amount: int, minimum: int) -> Fill:
+        fill = self._fill(book, side, amount)
+        got = fill.tokens if side is Side.BUY else fill.seller_receives
+        if got < minimum:
+            raise MarketError(f"Slippage: the {side.value} would get {got}, less than the {minimum} required.")
         return fill
 
     def _curve_fill(self, state: CurveState, side: Side, amount: int) -> Fill:

@@ -1,24 +1,20 @@
 """Solana JSON-RPC over HTTP for the simulated chain, in mainnet response shapes, on 127.0.0.1.
 
-A stdlib ``ThreadingHTTPServer`` (one thread per connection, HTTP/1.1 keep-alive, a listen backlog of
-1024 and Nagle off: both needed for concurrent clients, see reference/chain.md §6.4) in front of
-``RpcMethods``. Unmodified solana-py ``AsyncClient`` and plain httpx clients both work against it.
-Hostile input never stops the server: bodies over the cap get HTTP 413, anything else gets a JSON-RPC
-error.
+A threaded HTTP server (``httpserver.py``: one thread per connection, HTTP/1.1 keep-alive, a listen
+backlog of 1024 and Nagle off) in front of ``RpcMethods``. Unmodified solana-py ``AsyncClient`` and plain
+httpx clients both work against it. Hostile input never stops the server: bodies over the cap get HTTP 413,
+anything else gets a JSON-RPC error.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import socket
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import orjson
 
 from desk.simnet.chain import SimChain
+from desk.simnet.httpserver import LocalHandler, LocalHttpServer, TrackingHttpServer
 from desk.simnet.methods import RpcError, RpcMethods
 
 log = logging.getLogger(__name__)
@@ -27,56 +23,25 @@ MAX_BODY_BYTES = 2 * 1024 * 1024
 _DRAIN_LIMIT = 64 * 1024 * 1024  # oversized bodies up to this size are read and dropped before the 413
 
 
-class _HttpServer(ThreadingHTTPServer):
-    request_queue_size = 1024  # the default backlog of 5 resets connections under asyncio.gather
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self, port: int, rpc: RpcServer) -> None:
-        super().__init__(("127.0.0.1", port), _Handler)
-        self.rpc = rpc
-        self.open_sockets: set[socket.socket] = set()
-        self.sockets_lock = threading.Lock()
-
-    def process_request_thread(self, request: Any, client_address: Any) -> None:
-        with self.sockets_lock:
-            self.open_sockets.add(request)
-        try:
-            super().process_request_thread(request, client_address)
-        finally:
-            with self.sockets_lock:
-                self.open_sockets.discard(request)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        log.debug("simnet rpc connection from %s ended with an error", client_address, exc_info=True)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True
-    timeout = 300  # idle keep-alive connections are dropped after 5 minutes
-    server: _HttpServer
+class _Handler(LocalHandler):
+    server: TrackingHttpServer[RpcServer]
 
     def do_POST(self) -> None:
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            self._reply(411, b'{"error":"Content-Length required"}', close=True)
+        length = None if self.chunked() else self.content_length()
+        if length is None:
+            self.reply(411, b'{"error":"Content-Length required"}', close=True)
             return
-        try:
-            length = int(self.headers.get("Content-Length", ""))
-        except ValueError:
-            self._reply(411, b'{"error":"Content-Length required"}', close=True)
-            return
-        if length < 0 or length > self.server.rpc.max_body_bytes:
+        if length < 0 or length > self.server.owner.max_body_bytes:
             self._discard(length)  # a client still writing its body would see a reset instead of the 413
             body = orjson.dumps({"jsonrpc": "2.0", "error": {"code": -32600, "message": "Request body too large"},
                                  "id": None})
-            self._reply(413, body, close=True)
+            self.reply(413, body, close=True)
             return
         data = self.rfile.read(length)
         if len(data) < length:
             self.close_connection = True
             return
-        self._reply(200, self.server.rpc.handle(data))
+        self.reply(200, self.server.owner.handle(data))
 
     def _discard(self, length: int) -> None:
         remaining = min(max(length, 0), _DRAIN_LIMIT)
@@ -88,23 +53,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         if self.path.split("?")[0] == "/health":
-            self._reply(200, b"ok", content_type="text/plain")
+            self.reply(200, b"ok", content_type="text/plain")
         else:
-            self._reply(405, b'{"error":"Used HTTP Method is not allowed. POST or OPTIONS is required"}')
-
-    def _reply(self, status: int, body: bytes, *, content_type: str = "application/json", close: bool = False) -> None:
-        if close:
-            self.close_connection = True
-        phrase = self.responses.get(status, ("",))[0]
-        head = (f"HTTP/1.1 {status} {phrase}\r\nContent-Type: {content_type}\r\nContent-Length: {len(body)}\r\n"
-                f"{'Connection: close' if self.close_connection else 'Connection: keep-alive'}\r\n\r\n")
-        self.wfile.write(head.encode("latin-1") + body)  # one write: no header/body split on the wire
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return
+            self.reply(405, b'{"error":"Used HTTP Method is not allowed. POST or OPTIONS is required"}')
 
 
-class RpcServer:
+class RpcServer(LocalHttpServer):
     """The simnet JSON-RPC endpoint, served from a background thread.
 
     Args:
@@ -113,13 +67,15 @@ class RpcServer:
         max_body_bytes: Larger request bodies are refused with HTTP 413.
     """
 
+    handler = _Handler
+    thread_name = "simnet-rpc"
+    title = "simnet RPC"
+
     def __init__(self, chain: SimChain | None = None, *, port: int = 0, max_body_bytes: int = MAX_BODY_BYTES) -> None:
+        super().__init__(port=port)
         self._chain = chain or SimChain()
         self._methods = RpcMethods(self._chain)
-        self._requested_port = port
         self.max_body_bytes = max_body_bytes
-        self._http: _HttpServer | None = None
-        self._thread: threading.Thread | None = None
 
     @property
     def chain(self) -> SimChain:
@@ -132,46 +88,9 @@ class RpcServer:
         return self._methods
 
     @property
-    def port(self) -> int:
-        """The bound port (after ``start``)."""
-        if self._http is None:
-            raise RuntimeError("the simnet RPC server is not started")
-        return int(self._http.server_address[1])
-
-    @property
     def url(self) -> str:
         """The HTTP endpoint, e.g. ``http://127.0.0.1:8899``."""
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> RpcServer:
-        """Bind and serve in a daemon thread; returns self."""
-        if self._http is None:
-            self._http = _HttpServer(self._requested_port, self)
-            self._thread = threading.Thread(target=self._http.serve_forever, kwargs={"poll_interval": 0.05},
-                                            name="simnet-rpc", daemon=True)
-            self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and drop open keep-alive connections."""
-        http, self._http = self._http, None
-        if http is None:
-            return
-        http.shutdown()
-        http.server_close()
-        with http.sockets_lock:
-            for sock in list(http.open_sockets):
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> RpcServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        return self.base_url
 
     def handle(self, body: bytes) -> bytes:
         """Answer one JSON-RPC request body (single or batch) without HTTP."""

@@ -6,19 +6,12 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import Signal, Slot
-from PySide6.QtWidgets import (
-    QDialogButtonBox,
-    QFileDialog,
-    QHBoxLayout,
-    QLineEdit,
-    QPushButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QDialogButtonBox, QPushButton, QVBoxLayout, QWidget
 
 from desk.core.errors import DeskError
 from desk.ui.asyncutil import TaskSet
 from desk.ui.dialogs.common import BusyDialog, message_label, password_field, text_label
+from desk.ui.dialogs.filerow import FileRow
 from desk.vault.backup import BackupInfo, create_backup, restore_backup
 from desk.vault.session import Vault
 
@@ -32,39 +25,9 @@ def default_backup_path(folder: Path | None = None) -> Path:
     return (folder or Path.home()) / f"mayhem-desk-{stamp}.{BACKUP_SUFFIX}"
 
 
-class _FileRow(QWidget):
-    """A path field with a Browse button that opens a file dialog without blocking the loop."""
-
-    def __init__(self, path: str, *, save: bool, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._save = save
-        self.field = QLineEdit(path)
-        self.field.setMinimumWidth(360)
-        self.browse_button = QPushButton("Browse…")
-        self.browse_button.clicked.connect(self._on_browse)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.field, 1)
-        layout.addWidget(self.browse_button)
-        self._picker: QFileDialog | None = None
-
-    def path(self) -> Path | None:
-        """Return the chosen path, or None when the field is empty."""
-        text = self.field.text().strip()
-        return Path(text).expanduser() if text else None
-
-    @Slot()
-    def _on_browse(self) -> None:
-        picker = QFileDialog(self, "Choose the backup file", self.field.text(), BACKUP_FILTER)
-        if self._save:
-            picker.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
-            picker.setDefaultSuffix(BACKUP_SUFFIX)
-        else:
-            picker.setFileMode(QFileDialog.FileMode.ExistingFile)
-        picker.fileSelected.connect(self.field.setText)
-        picker.finished.connect(picker.deleteLater)
-        self._picker = picker
-        picker.open()
+def _file_row(path: str, *, save: bool) -> FileRow:
+    return FileRow(path, save=save, title="Choose the backup file", filters=BACKUP_FILTER,
+                   default_suffix=BACKUP_SUFFIX, min_width=360)
 
 
 class BackupDialog(BusyDialog):
@@ -82,7 +45,7 @@ class BackupDialog(BusyDialog):
         self._vault = vault
         self._tasks = TaskSet()
         self.info: BackupInfo | None = None
-        self.file = _FileRow(str(default_backup_path()), save=True)
+        self.file = _file_row(str(default_backup_path()), save=True)
         self.message = message_label()
         self.backup_button = QPushButton("Back up")
         buttons = QDialogButtonBox()
@@ -150,7 +113,7 @@ class RestoreDialog(BusyDialog):
         self._home = home
         self._tasks = TaskSet()
         self.info: BackupInfo | None = None
-        self.file = _FileRow("", save=False)
+        self.file = _file_row("", save=False)
         self.file.field.setPlaceholderText("Backup file")
         self.password = password_field("Password the vault had when the backup was made")
         self.message = message_label()

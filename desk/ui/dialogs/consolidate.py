@@ -4,25 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Signal, Slot
-from PySide6.QtWidgets import (
-    QCheckBox,
-    QDialogButtonBox,
-    QFormLayout,
-    QHBoxLayout,
-    QLineEdit,
-    QPushButton,
-    QSpinBox,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import Slot
+from PySide6.QtWidgets import QCheckBox, QFormLayout, QHBoxLayout, QLineEdit, QSpinBox, QVBoxLayout, QWidget
 
 from desk.core.errors import DeskError
 from desk.core.money import format_sol, format_units, parse_sol
 from desk.core.wallets import WalletGroup
-from desk.ui.asyncutil import TaskSet
-from desk.ui.dialogs.common import BusyDialog, message_label, text_label
-from desk.ui.dialogs.txview import TxLine, TxTable, WalletResult
+from desk.ui.dialogs.common import text_label
+from desk.ui.dialogs.txdialog import TxPlanDialog
+from desk.ui.dialogs.txview import TxLine, WalletResult
 from desk.ui.session import DeskSession
 
 if TYPE_CHECKING:
@@ -82,7 +72,7 @@ def wallet_results(plan: ConsolidationPlan, result: ConsolidationResult) -> list
             for o, parts in moved.items()]
 
 
-class ConsolidateDialog(BusyDialog):
+class ConsolidateDialog(TxPlanDialog["ConsolidationPlan"]):
     """Plan a consolidation of one group, show it, then sign and send it.
 
     Signals:
@@ -94,16 +84,13 @@ class ConsolidateDialog(BusyDialog):
         last_result: The last run's result, or None.
     """
 
-    planned = Signal(object)
-    finished_run = Signal(object)
+    purpose = "consolidate"
+    task_name = "consolidation"
 
     def __init__(self, session: DeskSession, group: WalletGroup, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle(f"Consolidate {group.name} — Mayhem Desk")
-        self._session = session
-        self._group = group
-        self._tasks = TaskSet()
-        self.plan: ConsolidationPlan | None = None
+        super().__init__(session, group, f"Consolidate {group.name}",
+                         "Press Plan to read the balances and see every transaction before anything is signed.",
+                         parent)
         self.last_result: ConsolidationResult | None = None
         receiver = session.wallet(group.receivers[0]) if len(group.receivers) == 1 else None
         where = f"into {receiver.label} ({receiver.short_address})" if receiver else "into the group's receiver"
@@ -116,21 +103,10 @@ class ConsolidateDialog(BusyDialog):
         self.priority_fee.setSingleStep(1000)
         self.priority_fee.setSuffix(" µlamports/CU")
         self.priority_fee.setToolTip("Compute-unit price; 0 = no priority fee")
-        self.summary = text_label("Press Plan to read the balances and see every transaction before anything "
-                                  "is signed.")
         self.skipped = text_label("", "muted")
         self.skipped.setVisible(False)
-        self.table = TxTable()
         self.failure = text_label("", "error")
         self.failure.setVisible(False)
-        self.message = message_label()
-        self.plan_button = QPushButton("Plan")
-        self.send_button = QPushButton("Sign and send")
-        self.send_button.setEnabled(False)
-        buttons = QDialogButtonBox()
-        buttons.addButton(self.plan_button, QDialogButtonBox.ButtonRole.ActionRole)
-        buttons.addButton(self.send_button, QDialogButtonBox.ButtonRole.AcceptRole)
-        self.close_button = buttons.addButton(QDialogButtonBox.StandardButton.Close)
 
         form = QFormLayout()
         form.addRow("Keep in each source", self._with_unit(self.reserve, "SOL"))
@@ -149,11 +125,8 @@ class ConsolidateDialog(BusyDialog):
         layout.addWidget(self.failure)
         layout.addWidget(self.message)
         layout.addWidget(self.busy)
-        layout.addWidget(buttons)
+        layout.addWidget(self.buttons)
         self.resize(880, 640)
-        self.plan_button.clicked.connect(self._on_plan)
-        self.send_button.clicked.connect(self._on_send)
-        buttons.rejected.connect(self.reject)
         self.set_primary(self.plan_button)
 
     @staticmethod
@@ -166,6 +139,9 @@ class ConsolidateDialog(BusyDialog):
             row.addWidget(text_label(unit))
         row.addStretch(1)
         return row
+
+    def _inputs(self) -> tuple[QWidget, ...]:
+        return self.reserve, self.include_tokens, self.priority_fee
 
     @Slot()
     def _on_plan(self) -> None:
@@ -183,22 +159,9 @@ class ConsolidateDialog(BusyDialog):
         from desk.chain.builders import FeePolicy
         from desk.engine.consolidation import plan_consolidation
 
-        self._show_plan(None)
-        self._set_busy(True, "Reading balances and planning…")
-        try:
-            group = await self._session.vault.groups.find(self._group.id)
-            ctx = self._session.run_context("consolidate", group.id)
-            plan = await plan_consolidation(ctx, group, reserve_lamports=reserve_lamports,
-                                            fees=FeePolicy(self.priority_fee.value()),
-                                            include_tokens=self.include_tokens.isChecked())
-        except DeskError as e:
-            self.message.setText(str(e))
-            return None
-        finally:
-            self._set_busy(False)
-        self._show_plan(plan)
-        self.planned.emit(plan)
-        return plan
+        return await self._planning(lambda ctx, group: plan_consolidation(
+            ctx, group, reserve_lamports=reserve_lamports, fees=FeePolicy(self.priority_fee.value()),
+            include_tokens=self.include_tokens.isChecked()))
 
     def _show_plan(self, plan: ConsolidationPlan | None) -> None:
         self.plan = plan
@@ -216,28 +179,17 @@ class ConsolidateDialog(BusyDialog):
         if not plan.is_empty:
             self.set_primary(self.send_button)
 
-    @Slot()
-    def _on_send(self) -> None:
-        if self.plan is not None and not self.plan.is_empty and not self.busy.running:
-            self._tasks.spawn(self.send(self.plan), name="consolidation-run")
+    def _can_send(self, plan: ConsolidationPlan) -> bool:
+        return not plan.is_empty
 
     async def send(self, plan: ConsolidationPlan) -> ConsolidationResult | None:
         """Sign and send ``plan``, following each transaction; return the result."""
         from desk.engine.consolidation import run_consolidation
 
-        self.send_button.setEnabled(False)
-        self._set_busy(True, f"Signing and sending {len(plan.transactions)} transaction(s)…")
-        try:
-            ctx = self._session.run_context("consolidate", plan.group.id)
-            result = await run_consolidation(ctx, plan, self.table.on_progress)
-        except DeskError as e:
-            self.message.setText(f"Nothing more was sent: {e}")
+        result = await self._sending(plan.group.id, len(plan.transactions),
+                                     lambda ctx: run_consolidation(ctx, plan, self.table.on_progress))
+        if result is None:
             return None
-        finally:
-            self._set_busy(False)
-            self.plan = None
-            self.plan_button.setText("Plan again")
-            self.set_primary(self.plan_button)
         self.last_result = result
         self.table.set_results(wallet_results(plan, result))
         if result.ok:
@@ -251,11 +203,3 @@ class ConsolidateDialog(BusyDialog):
         self.finished_run.emit(result)
         await self._session.after_run(list(plan.wallets.values()))
         return result
-
-    def _set_busy(self, busy: bool, text: str = "") -> None:
-        for widget in (self.reserve, self.include_tokens, self.priority_fee, self.plan_button, self.close_button):
-            widget.setEnabled(not busy)
-        if busy:
-            self.busy.start(text)
-        else:
-            self.busy.stop()

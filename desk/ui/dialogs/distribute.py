@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
-    QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
     QLineEdit,
-    QPushButton,
     QRadioButton,
     QTreeWidget,
     QTreeWidgetItem,
@@ -21,12 +19,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desk.core.errors import DeskError, ValidationError
+from desk.core.errors import ValidationError
 from desk.core.money import format_sol, parse_sol
 from desk.core.wallets import Wallet, WalletGroup
-from desk.ui.asyncutil import TaskSet
-from desk.ui.dialogs.common import BusyDialog, message_label, text_label
-from desk.ui.dialogs.txview import TxLine, TxTable, WalletResult
+from desk.ui.dialogs.common import text_label
+from desk.ui.dialogs.txdialog import TxPlanDialog
+from desk.ui.dialogs.txview import TxLine, WalletResult
 from desk.ui.panels.wallet_model import sol_text
 from desk.ui.session import DeskSession
 from desk.ui.theme import mono_font
@@ -65,7 +63,7 @@ def distribution_results(plan: DistributionPlan, outcomes: list[Outcome]) -> lis
     return results
 
 
-class DistributeDialog(BusyDialog):
+class DistributeDialog(TxPlanDialog["DistributionPlan"]):
     """Fund a group's wallets from one wallet.
 
     Signals:
@@ -77,18 +75,15 @@ class DistributeDialog(BusyDialog):
         outcomes: The last run's outcomes.
     """
 
-    planned = Signal(object)
-    finished_run = Signal(object)
-
     AMOUNT = 3
 
+    purpose = "distribute"
+    task_name = "distribution"
+
     def __init__(self, session: DeskSession, group: WalletGroup, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle(f"Distribute to {group.name} — Mayhem Desk")
-        self._session = session
-        self._group = group
-        self._tasks = TaskSet()
-        self.plan: DistributionPlan | None = None
+        super().__init__(session, group, f"Distribute to {group.name}",
+                         "Press Plan to check the amounts and see the transactions before anything is signed.",
+                         parent)
         self.outcomes: list[Outcome] = []
         self.source = QComboBox()
         sol = session.sheet.sol if session.sheet else {}
@@ -113,17 +108,6 @@ class DistributeDialog(BusyDialog):
         self.recipients.setEditTriggers(QTreeWidget.EditTrigger.AllEditTriggers)
         for column in range(3):
             self.recipients.header().setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
-        self.summary = text_label("Press Plan to check the amounts and see the transactions before anything "
-                                  "is signed.")
-        self.table = TxTable()
-        self.message = message_label()
-        self.plan_button = QPushButton("Plan")
-        self.send_button = QPushButton("Sign and send")
-        self.send_button.setEnabled(False)
-        buttons = QDialogButtonBox()
-        buttons.addButton(self.plan_button, QDialogButtonBox.ButtonRole.ActionRole)
-        buttons.addButton(self.send_button, QDialogButtonBox.ButtonRole.AcceptRole)
-        self.close_button = buttons.addButton(QDialogButtonBox.StandardButton.Close)
 
         each_row = QHBoxLayout()
         each_row.addWidget(self.each_mode)
@@ -144,14 +128,11 @@ class DistributeDialog(BusyDialog):
         layout.addWidget(self.table, 1)
         layout.addWidget(self.message)
         layout.addWidget(self.busy)
-        layout.addWidget(buttons)
+        layout.addWidget(self.buttons)
         self.resize(860, 720)
         self.source.currentIndexChanged.connect(self._fill_recipients)
         self.each.textChanged.connect(self._fill_amounts)
         self.each_mode.toggled.connect(self._fill_amounts)
-        self.plan_button.clicked.connect(self._on_plan)
-        self.send_button.clicked.connect(self._on_send)
-        buttons.rejected.connect(self.reject)
         self.set_primary(self.plan_button)
         self._fill_recipients()
 
@@ -220,20 +201,7 @@ class DistributeDialog(BusyDialog):
         """Plan sending ``amounts`` (lamports by wallet id) from ``source`` and show it."""
         from desk.engine.distribution import plan_distribution
 
-        self._show_plan(None)
-        self._set_busy(True, "Reading balances and planning…")
-        try:
-            group = await self._session.vault.groups.find(self._group.id)
-            ctx = self._session.run_context("distribute", group.id)
-            plan = await plan_distribution(ctx, source, group, amounts=amounts)
-        except DeskError as e:
-            self.message.setText(str(e))
-            return None
-        finally:
-            self._set_busy(False)
-        self._show_plan(plan)
-        self.planned.emit(plan)
-        return plan
+        return await self._planning(lambda ctx, group: plan_distribution(ctx, source, group, amounts=amounts))
 
     def _show_plan(self, plan: DistributionPlan | None) -> None:
         self.plan = plan
@@ -248,28 +216,14 @@ class DistributeDialog(BusyDialog):
                                  f"{plan.source.label} keeps {format_sol(left)} SOL.")
             self.set_primary(self.send_button)
 
-    @Slot()
-    def _on_send(self) -> None:
-        if self.plan is not None and not self.busy.running:
-            self._tasks.spawn(self.send(self.plan), name="distribution-run")
-
     async def send(self, plan: DistributionPlan) -> list[Outcome]:
         """Sign and send ``plan``, following each transaction; return the outcomes."""
         from desk.engine.distribution import run_distribution
 
-        self.send_button.setEnabled(False)
-        self._set_busy(True, f"Signing and sending {len(plan.txs)} transaction(s)…")
-        try:
-            ctx = self._session.run_context("distribute", plan.group.id)
-            outcomes = await run_distribution(ctx, plan, self.table.on_progress)
-        except DeskError as e:
-            self.message.setText(f"Nothing more was sent: {e}")
+        outcomes = await self._sending(plan.group.id, len(plan.txs),
+                                       lambda ctx: run_distribution(ctx, plan, self.table.on_progress))
+        if outcomes is None:
             return []
-        finally:
-            self._set_busy(False)
-            self.plan = None
-            self.plan_button.setText("Plan again")
-            self.set_primary(self.plan_button)
         self.outcomes = outcomes
         self.table.set_results(distribution_results(plan, outcomes))
         ok = all(o.state == "confirmed" for o in outcomes)
@@ -279,13 +233,10 @@ class DistributeDialog(BusyDialog):
         await self._session.after_run([plan.source, *plan.recipients.values()])
         return outcomes
 
+    def _inputs(self) -> tuple[QWidget, ...]:
+        return self.source, self.each_mode, self.per_mode, self.each, self.recipients
+
     def _set_busy(self, busy: bool, text: str = "") -> None:
-        for widget in (self.source, self.each_mode, self.per_mode, self.each, self.recipients, self.plan_button,
-                       self.close_button):
-            widget.setEnabled(not busy)
+        super()._set_busy(busy, text)
         if not busy:
             self.each.setEnabled(self.each_mode.isChecked())
-        if busy:
-            self.busy.start(text)
-        else:
-            self.busy.stop()

@@ -11,19 +11,29 @@ from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLineEdit, QPushButton, 
 class FileRow(QWidget):
     """A path field and a Browse… button.
 
+    Args:
+        path: The initial path.
+        save: Pick a file to write (else an existing file to read).
+        title: The file dialog's title.
+        filters: The file dialog's name filters.
+        default_suffix: Added to a save name typed without one.
+        min_width: The path field's minimum width.
+
     Signals:
         chosen: A file was picked in the file dialog (argument: its path).
     """
 
     chosen = Signal(str)
 
-    def __init__(self, path: str, *, save: bool, title: str, filters: str, parent: QWidget | None = None) -> None:
+    def __init__(self, path: str, *, save: bool, title: str, filters: str, default_suffix: str = "",
+                 min_width: int = 320, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._save = save
         self._title = title
         self._filters = filters
+        self._default_suffix = default_suffix
         self.field = QLineEdit(path)
-        self.field.setMinimumWidth(320)
+        self.field.setMinimumWidth(min_width)
         self.browse_button = QPushButton("Browse…")
         self.browse_button.clicked.connect(self._on_browse)
         layout = QHBoxLayout(self)
@@ -42,6 +52,8 @@ class FileRow(QWidget):
         picker = QFileDialog(self, self._title, self.field.text(), self._filters)
         if self._save:
             picker.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+            if self._default_suffix:
+                picker.setDefaultSuffix(self._default_suffix)
         else:
             picker.setFileMode(QFileDialog.FileMode.ExistingFile)
         picker.fileSelected.connect(self._on_selected)
