@@ -85,9 +85,9 @@ async def _serve(ctx: Context, vault: Vault, port: int) -> int:
     from desk.engine.signals import SignalService, default_executor
     from desk.engine.signals_api import SignalsApi, ensure_token
 
-    token, created = await ensure_token(vault)
+    digest, token = await ensure_token(vault)
     executor = default_executor(vault, ctx.config, on_update=None if ctx.json else _progress)
-    api = SignalsApi(SignalService(vault, executor, ctx.config.network), token, port=port)
+    api = SignalsApi(SignalService(vault, executor, ctx.config.network), digest, port=port)
     try:
         await api.start()
     except OSError as e:
@@ -95,7 +95,7 @@ async def _serve(ctx: Context, vault: Vault, port: int) -> int:
         raise DeskError(f"Cannot listen on 127.0.0.1:{port} ({e.strerror or e}).") from e
     doc: dict[str, object] = {"ok": True, "url": api.url, "port": api.port, "network": ctx.config.network}
     text = f"Signals API on {api.url} ({ctx.config.network}); Ctrl+C stops it."
-    if created:
+    if token is not None:
         doc["token"] = token
         text += f"\nAPI token (shown only now; keep it safe): {token}"
     else:
@@ -144,10 +144,11 @@ async def _token(ctx: Context, vault: Vault, rotate: bool) -> None:
     from desk.engine.signals_api import rotate_token
 
     if not rotate:
-        raise UsageError("The API token is shown only when it is created. Add --rotate to make a new one "
-                         "(clients using the old one will get 401).")
+        raise UsageError("The API token is shown only when it is made (the vault keeps only its digest). "
+                         "Add --rotate to make a new one; clients using the old one will get 401.")
     token = await rotate_token(vault)
-    ctx.emit({"ok": True, "token": token}, f"New API token (shown only now): {token}")
+    ctx.emit({"ok": True, "token": token}, f"New API token (shown only now): {token}\n"
+             "Restart 'desk signals serve' for it to take effect.")
 
 
 async def _limits(ctx: Context, vault: Vault, args: argparse.Namespace) -> None:

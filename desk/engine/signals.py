@@ -127,7 +127,8 @@ class SignalService:
         Args:
             doc: The signal's JSON object.
             source: Source when the document names none.
-            wait: Return after execution; otherwise return once it is stored and running.
+            wait: Return after execution; otherwise return once it is stored and running. Either way the
+                execution runs to its end even if the caller is cancelled.
 
         Raises:
             ValidationError: the signal is malformed or names something unknown; nothing was stored.
@@ -150,12 +151,13 @@ class SignalService:
             return Accepted(await self._record(signal.id), False)
         await self._vault.signals.save_executions(self._pending(signal, plan))
         await self._status(signal.id, SignalStatus.RUNNING)
+        # The run is a task of its own: a caller that goes away (a dropped HTTP connection) cannot cancel
+        # an order half-way; close() waits for it.
+        task = asyncio.create_task(self._run_owned(signal, plan), name=f"signal-{signal.id}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
         if wait:
-            await self._run(signal, plan)
-        else:
-            task = asyncio.create_task(self._run(signal, plan), name=f"signal-{signal.id}")
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            await asyncio.shield(task)
         return Accepted(await self._record(signal.id), False)
 
     async def get(self, signal_id: str) -> SignalRecord | None:
@@ -288,6 +290,12 @@ class SignalService:
         await self._vault.signals.save_executions(executions)
         await self._status(signal.id, status, reason)
         log.info("signal %s from %s: %s", signal.id, signal.source, status.value)
+
+    async def _run_owned(self, signal: Signal, plan: _TokenPlan | _FuturesPlan) -> None:
+        try:
+            await self._run(signal, plan)
+        except Exception:  # the signal is already marked failed with a pointer to the log
+            log.exception("signal %s failed unexpectedly", signal.id)
 
     async def _status(self, signal_id: str, status: SignalStatus, reason: str = "") -> None:
         await self._vault.signals.set_status(signal_id, status, reason)

@@ -1,10 +1,12 @@
 """The local signals HTTP API: HTTP/1.1 (h11) over asyncio streams, loopback only, one bearer token.
 
-Every endpoint except ``GET /health`` needs ``Authorization: Bearer <token>``; the token is compared in
-constant time and never logged. Bodies are JSON objects of at most ``MAX_BODY`` bytes, numbers read as
-exact decimals. Errors are ``{"ok": false, "error": "..."}`` with 400 (malformed request or JSON), 401
-(missing or wrong token), 404, 405, 413 (body too large), 421 (a Host that is not loopback, against DNS
-rebinding) or 422 (well-formed but unacceptable); an unexpected failure is a plain 500, never a traceback.
+Every endpoint except ``GET /health`` needs ``Authorization: Bearer <token>``. The vault keeps only the
+token's SHA-256 (setting ``signals.api_token``), so the token is shown once, when it is made; a presented
+token's digest is compared in constant time, and no token is ever logged. Bodies are JSON objects of at most
+``MAX_BODY`` bytes, numbers read as exact decimals. Errors are ``{"ok": false, "error": "..."}`` with 400
+(malformed request or JSON), 401 (missing or wrong token), 404, 405, 413 (body too large), 421 (a Host that is
+not loopback, against DNS rebinding) or 422 (well-formed but unacceptable); an unexpected failure is a plain
+500, never a traceback.
 
 Endpoints: ``POST /signals`` (``?wait=0`` answers 202 once stored and running), ``GET /signals?limit=N``,
 ``GET /signals/{id}``, ``POST /external/trades``, ``GET /external/positions?symbol=S``,
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import hmac
 import ipaddress
 import json
@@ -70,18 +73,29 @@ class _HttpError(Exception):
         self.status = status
 
 
-async def ensure_token(vault: Vault) -> tuple[str, bool]:
-    """Return the API token, creating a random one on first use; the flag says it was just created."""
-    token = await vault.settings.get(TOKEN_SETTING)
-    if isinstance(token, str) and len(token) >= 32:
-        return token, False
-    return await rotate_token(vault), True
+def token_digest(token: str | bytes) -> bytes:
+    """Return the SHA-256 the vault keeps of an API token."""
+    return hashlib.sha256(token.encode() if isinstance(token, str) else token).digest()
+
+
+async def ensure_token(vault: Vault) -> tuple[bytes, str | None]:
+    """Return the stored token digest, making a token on first use.
+
+    Returns:
+        The digest the server checks against, and the new token when one was just made (else None: a
+        stored token is never shown again).
+    """
+    stored = await vault.settings.get(TOKEN_SETTING)
+    if isinstance(stored, dict) and isinstance(stored.get("sha256"), str) and len(stored["sha256"]) == 64:
+        return bytes.fromhex(stored["sha256"]), None
+    token = await rotate_token(vault)
+    return token_digest(token), token
 
 
 async def rotate_token(vault: Vault) -> str:
-    """Replace the API token with a new random one and return it (the old one stops working)."""
+    """Make a new random API token, keep its digest, and return it (the old token stops working)."""
     token = secrets.token_urlsafe(32)
-    await vault.settings.set(TOKEN_SETTING, token)
+    await vault.settings.set(TOKEN_SETTING, {"sha256": token_digest(token).hex()})
     return token
 
 
@@ -93,19 +107,19 @@ class SignalsApi:
 
     Args:
         service: Accepts signals and answers external-account queries.
-        token: The bearer token clients must send.
+        token_sha256: SHA-256 of the bearer token clients must send (see :func:`ensure_token`).
         host: Loopback address to listen on (127.0.0.1 or ::1; anything else is refused).
         port: TCP port (0 = any free port; see :attr:`port`).
     """
 
-    def __init__(self, service: SignalService, token: str, *, host: str = "127.0.0.1",
+    def __init__(self, service: SignalService, token_sha256: bytes, *, host: str = "127.0.0.1",
                  port: int = DEFAULT_PORT) -> None:
         if host not in LOOPBACK_HOSTS:
             raise ValidationError(f"The signals API listens on the loopback address only, not {host!r}.")
-        if len(token) < 16:
-            raise ValidationError("The signals API token is too short.")
+        if len(token_sha256) != 32:
+            raise ValidationError("The signals API needs the SHA-256 digest of its token.")
         self._service = service
-        self._token = token.encode()
+        self._token_sha256 = token_sha256
         self._host, self._port = host, port
         self._server: asyncio.Server | None = None
         self._connections: set[asyncio.Task[None]] = set()
@@ -199,7 +213,7 @@ class SignalsApi:
         scheme, _, credential = (value or b"").strip().partition(b" ")
         if scheme.lower() != b"bearer" or not credential.strip():
             return _error(401, "Missing bearer token: send 'Authorization: Bearer <token>'.")
-        if not hmac.compare_digest(credential.strip(), self._token):
+        if not hmac.compare_digest(token_digest(credential.strip()), self._token_sha256):
             return _error(401, "Invalid bearer token.")
         return None
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -12,9 +13,10 @@ from desk.core.errors import DeskError, NotFoundError, ValidationError
 from desk.core.market import Side
 from desk.core.positions import TradeFill
 from desk.core.signals import RiskLimits, SignalStatus
-from desk.core.wallets import MemberRole
+from desk.core.wallets import MemberRole, Wallet
+from desk.engine.orders import OrderResult
 from desk.engine.signals import SignalService, default_executor
-from desk.engine.trading import LegState
+from desk.engine.trading import LegState, OrderRequest
 from desk.vault.lifecycle import create_vault
 from desk.vault.repos.journal import OrderRecord
 from desk.vault.session import Vault
@@ -169,3 +171,38 @@ async def test_signal_status_moves_only_along_its_lifecycle(vault: Vault) -> Non
     assert accepted.record.status is SignalStatus.DONE
     with pytest.raises(DeskError, match="cannot go"):
         await vault.signals.set_status("done", SignalStatus.RUNNING)
+
+
+async def test_an_unexpected_executor_crash_fails_the_signal_and_is_logged(
+        vault: Vault, caplog: pytest.LogCaptureFixture) -> None:
+    async def crash(request: object, wallets: object, /) -> OrderResult:
+        raise RuntimeError("boom")
+
+    accepted = await SignalService(vault, crash, "simnet").accept({"id": "c", "action": "close", "mint": MINT})
+    assert accepted.record.status is SignalStatus.FAILED and "see the log" in accepted.record.reason
+    assert any(r.levelname == "ERROR" and "boom" in (r.exc_text or str(r.exc_info)) for r in caplog.records)
+    caplog.clear()
+
+
+async def test_a_cancelled_caller_does_not_cancel_the_execution(vault: Vault) -> None:
+    release = asyncio.Event()
+    inner = RecordingExecutor()
+
+    async def slow(request: OrderRequest, wallets: Sequence[Wallet], /) -> OrderResult:
+        await release.wait()
+        return await inner(request, wallets)
+
+    signals = SignalService(vault, slow, "simnet")
+    caller = asyncio.create_task(signals.accept({"id": "slow", "action": "close", "mint": MINT}))
+    for _ in range(100):
+        record = await vault.signals.get("slow")
+        if record is not None and record.status is SignalStatus.RUNNING:
+            break
+        await asyncio.sleep(0.01)
+    caller.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await caller
+    release.set()
+    await signals.aclose()
+    record = await vault.signals.get("slow")
+    assert record is not None and record.status is SignalStatus.DONE and len(inner.calls) == 1

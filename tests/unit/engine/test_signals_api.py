@@ -11,7 +11,7 @@ import pytest
 
 from desk.core.errors import ValidationError
 from desk.engine.signals import SignalService
-from desk.engine.signals_api import MAX_BODY, SignalsApi, ensure_token, rotate_token
+from desk.engine.signals_api import MAX_BODY, SignalsApi, ensure_token, rotate_token, token_digest
 from desk.vault.lifecycle import create_vault
 from desk.vault.session import Vault
 from tests.factories import FAST_KDF, PASSWORD, new_wallet
@@ -34,18 +34,21 @@ def executor() -> RecordingExecutor:
 
 
 @pytest.fixture
-async def api(vault: Vault, executor: RecordingExecutor) -> AsyncIterator[SignalsApi]:
-    token, created = await ensure_token(vault)
-    assert created
-    server = SignalsApi(SignalService(vault, executor, "simnet"), token, port=0)
+async def token(vault: Vault) -> str:
+    digest, made = await ensure_token(vault)
+    assert made is not None and token_digest(made) == digest
+    return made
+
+
+@pytest.fixture
+async def api(vault: Vault, executor: RecordingExecutor, token: str) -> AsyncIterator[SignalsApi]:
+    server = SignalsApi(SignalService(vault, executor, "simnet"), token_digest(token), port=0)
     async with server:
         yield server
 
 
 @pytest.fixture
-async def client(api: SignalsApi, vault: Vault) -> AsyncIterator[httpx.AsyncClient]:
-    token, created = await ensure_token(vault)
-    assert not created
+async def client(api: SignalsApi, token: str) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=api.url, headers={"Authorization": f"Bearer {token}"}) as c:
         yield c
 
@@ -70,14 +73,12 @@ async def test_missing_or_wrong_token_is_401_and_nothing_runs(api: SignalsApi, e
     assert executor.calls == [] and await vault.signals.get("s1") is None
 
 
-async def test_a_rotated_token_replaces_the_old_one(api: SignalsApi, client: httpx.AsyncClient,
-                                                    vault: Vault) -> None:
-    old = client.headers["Authorization"]
-    await rotate_token(vault)
-    # The running server keeps the token it started with; a restart picks up the new one.
-    assert (await client.get("/signals")).status_code == 200
-    token, created = await ensure_token(vault)
-    assert not created and f"Bearer {token}" != old
+async def test_the_vault_keeps_only_a_digest_and_rotation_replaces_it(vault: Vault, token: str) -> None:
+    stored = await vault.settings.get("signals.api_token")
+    assert stored == {"sha256": token_digest(token).hex()} and token not in str(stored)
+    assert await ensure_token(vault) == (token_digest(token), None)
+    new = await rotate_token(vault)
+    assert new != token and await ensure_token(vault) == (token_digest(new), None)
 
 
 async def test_a_repeated_signal_id_executes_once(client: httpx.AsyncClient, executor: RecordingExecutor) -> None:
@@ -163,7 +164,7 @@ async def test_a_foreign_host_header_is_refused(client: httpx.AsyncClient) -> No
 def test_only_loopback_addresses_can_be_served(vault: Vault) -> None:
     service = SignalService(vault, RecordingExecutor(), "simnet")
     with pytest.raises(ValidationError, match="loopback"):
-        SignalsApi(service, "x" * 40, host="0.0.0.0")  # noqa: S104 - the point of the test
+        SignalsApi(service, token_digest("x"), host="0.0.0.0")  # noqa: S104 - the point of the test
 
 
 async def test_external_trades_round_trip_through_the_api(client: httpx.AsyncClient) -> None:
