@@ -227,6 +227,8 @@ def test_balances_refresh_on_the_timer_from_the_vault_setting(
         await vault.settings.set(REFRESH_KEY, 0)
         session.set_refresh_seconds(0)
         assert not session.timer.isActive()
+        # close while the loop runs: a refresh still in flight must end on the loop, not in Qt teardown
+        await session.close()
 
     aio.run(scenario(), timeout=60)
 
