@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 # Command modules, in help order. They are imported only when a subcommand is given, so the GUI's
 # cold start does not pay for the chain and venue stacks.
 COMMAND_MODULES = ("vault_cmd", "wallets_cmd", "groups_cmd", "chain_cmd", "simnet_cmd", "token_cmd", "feed_cmd",
-                   "trade_cmd", "journal_cmd")
+                   "trade_cmd", "journal_cmd", "signals_cmd")
 _VALUE_OPTIONS = {"--home"}
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_WRONG_PASSWORD = 0, 1, 2, 3
