@@ -218,6 +218,8 @@ class OrderEngine:
             self._move(run, LegState.FAILED, reason="watch-only wallet: no key to sign with")
         elif leg.sol_in == 0 and leg.tokens_out == 0:
             self._move(run, LegState.FAILED, reason="the wallet holds none of this token")
+        elif self._on_update:
+            self._on_update(run.update)  # every leg is reported from its first state on
         return run
 
     async def _build_round(self, runs: list[_LegRun], request: OrderRequest) -> None:
